@@ -1,0 +1,18 @@
+// The contract every reducer module implements (Emmett's decider, adapted to a log of entries).
+import type { DecisionDraft, Entry } from '../model/entry.ts';
+
+/**
+ * evolve and decide are pure: no I/O, no clock, no randomness. Time is entry.at.
+ * State must be plain JSON (objects, arrays, strings, numbers, booleans, null) so that it can be
+ * snapshotted and compared byte for byte.
+ */
+export interface Decider<S> {
+  initialState: () => S;
+  /** Fold one entry (observation, decision or outcome) into the state. Must not mutate `state`. */
+  evolve: (state: S, entry: Entry) => S;
+  /**
+   * Decisions caused by `entry`, given the state after evolving it. Called for observations and
+   * outcomes, never for decisions.
+   */
+  decide: (state: S, entry: Entry) => DecisionDraft[];
+}
