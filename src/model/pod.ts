@@ -1,0 +1,188 @@
+// The part of a v1.Pod the node agent acts on. Unknown fields (managedFields, status...) are
+// stripped on decode so log entries stay small and stable.
+import * as t from 'io-ts';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { decodeWith, obj } from './decode.ts';
+
+const IntOrString = t.union([t.number, t.string], 'IntOrString');
+const StringMap = t.record(t.string, t.string, 'StringMap');
+
+export const KeyRef = obj('KeyRef', { key: t.string }, { name: t.string, optional: t.boolean });
+export const FieldRef = obj('FieldRef', { fieldPath: t.string }, { apiVersion: t.string });
+export const ResourceFieldRef = obj('ResourceFieldRef', { resource: t.string }, { containerName: t.string, divisor: IntOrString });
+
+export const EnvVar = obj('EnvVar', { name: t.string }, {
+  value: t.string,
+  valueFrom: obj('EnvVarSource', {}, {
+    fieldRef: FieldRef,
+    resourceFieldRef: ResourceFieldRef,
+    configMapKeyRef: KeyRef,
+    secretKeyRef: KeyRef,
+  }),
+});
+export type EnvVar = t.TypeOf<typeof EnvVar>;
+
+export const EnvFrom = obj('EnvFromSource', {}, {
+  prefix: t.string,
+  configMapRef: obj('ConfigMapEnvSource', {}, { name: t.string, optional: t.boolean }),
+  secretRef: obj('SecretEnvSource', {}, { name: t.string, optional: t.boolean }),
+});
+
+export const HttpHeader = obj('HTTPHeader', { name: t.string, value: t.string }, {});
+export const ExecAction = obj('ExecAction', {}, { command: t.array(t.string) });
+export const HttpGetAction = obj('HTTPGetAction', { port: IntOrString }, {
+  path: t.string, host: t.string, scheme: t.string, httpHeaders: t.array(HttpHeader),
+});
+export const TcpSocketAction = obj('TCPSocketAction', { port: IntOrString }, { host: t.string });
+export const GrpcAction = obj('GRPCAction', { port: t.number }, { service: t.string });
+
+export const Probe = obj('Probe', {}, {
+  exec: ExecAction, httpGet: HttpGetAction, tcpSocket: TcpSocketAction, grpc: GrpcAction,
+  initialDelaySeconds: t.number, timeoutSeconds: t.number, periodSeconds: t.number,
+  successThreshold: t.number, failureThreshold: t.number, terminationGracePeriodSeconds: t.number,
+});
+export type Probe = t.TypeOf<typeof Probe>;
+
+export const LifecycleHandler = obj('LifecycleHandler', {}, {
+  exec: ExecAction, httpGet: HttpGetAction, tcpSocket: TcpSocketAction,
+  sleep: obj('SleepAction', { seconds: t.number }, {}),
+});
+export type LifecycleHandler = t.TypeOf<typeof LifecycleHandler>;
+
+export const ContainerPort = obj('ContainerPort', { containerPort: t.number }, {
+  name: t.string, protocol: t.string, hostPort: t.number, hostIP: t.string,
+});
+
+export const Resources = obj('ResourceRequirements', {}, {
+  limits: t.record(t.string, IntOrString), requests: t.record(t.string, IntOrString),
+});
+
+export const VolumeMount = obj('VolumeMount', { name: t.string, mountPath: t.string }, {
+  readOnly: t.boolean, subPath: t.string, subPathExpr: t.string, mountPropagation: t.string,
+});
+
+export const SecurityContext = obj('SecurityContext', {}, {
+  runAsUser: t.number, runAsGroup: t.number, runAsNonRoot: t.boolean, privileged: t.boolean,
+  readOnlyRootFilesystem: t.boolean, allowPrivilegeEscalation: t.boolean,
+  capabilities: obj('Capabilities', {}, { add: t.array(t.string), drop: t.array(t.string) }),
+});
+
+export const Container = obj('Container', { name: t.string }, {
+  image: t.string,
+  command: t.array(t.string),
+  args: t.array(t.string),
+  workingDir: t.string,
+  env: t.array(EnvVar),
+  envFrom: t.array(EnvFrom),
+  ports: t.array(ContainerPort),
+  resources: Resources,
+  volumeMounts: t.array(VolumeMount),
+  livenessProbe: Probe,
+  readinessProbe: Probe,
+  startupProbe: Probe,
+  lifecycle: obj('Lifecycle', {}, { postStart: LifecycleHandler, preStop: LifecycleHandler }),
+  terminationMessagePath: t.string,
+  terminationMessagePolicy: t.string,
+  imagePullPolicy: t.keyof({ Always: null, IfNotPresent: null, Never: null }),
+  /** Only `Always`, on init containers: a restartable init container (sidecar). */
+  restartPolicy: t.string,
+  securityContext: SecurityContext,
+  stdin: t.boolean,
+  tty: t.boolean,
+});
+export type Container = t.TypeOf<typeof Container>;
+
+// Volumes are kept as opaque-but-JSON objects here; the volume manager decodes its own sources.
+export const Volume = t.intersection([t.type({ name: t.string }), t.UnknownRecord], 'Volume');
+
+export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
+  initContainers: t.array(Container),
+  nodeName: t.string,
+  restartPolicy: t.keyof({ Always: null, OnFailure: null, Never: null }),
+  terminationGracePeriodSeconds: t.number,
+  activeDeadlineSeconds: t.number,
+  dnsPolicy: t.string,
+  dnsConfig: obj('PodDNSConfig', {}, {
+    nameservers: t.array(t.string), searches: t.array(t.string),
+    options: t.array(obj('PodDNSConfigOption', {}, { name: t.string, value: t.string })),
+  }),
+  hostNetwork: t.boolean,
+  hostPID: t.boolean,
+  hostIPC: t.boolean,
+  hostname: t.string,
+  subdomain: t.string,
+  serviceAccountName: t.string,
+  automountServiceAccountToken: t.boolean,
+  volumes: t.array(Volume),
+  securityContext: obj('PodSecurityContext', {}, {
+    runAsUser: t.number, runAsGroup: t.number, runAsNonRoot: t.boolean, fsGroup: t.number,
+    supplementalGroups: t.array(t.number),
+    sysctls: t.array(obj('Sysctl', { name: t.string, value: t.string }, {})),
+  }),
+  priority: t.number,
+  priorityClassName: t.string,
+  enableServiceLinks: t.boolean,
+  shareProcessNamespace: t.boolean,
+});
+export type PodSpec = t.TypeOf<typeof PodSpec>;
+
+export const OwnerReference = obj('OwnerReference', { kind: t.string, name: t.string, uid: t.string }, {
+  apiVersion: t.string, controller: t.boolean,
+});
+
+export const PodMetadata = obj('ObjectMeta', { name: t.string }, {
+  namespace: t.string,
+  uid: t.string,
+  resourceVersion: t.string,
+  generation: t.number,
+  creationTimestamp: t.string,
+  deletionTimestamp: t.string,
+  deletionGracePeriodSeconds: t.number,
+  labels: StringMap,
+  annotations: StringMap,
+  ownerReferences: t.array(OwnerReference),
+});
+
+export const Pod = obj('Pod', { metadata: PodMetadata, spec: PodSpec }, {
+  apiVersion: t.string,
+  kind: t.string,
+});
+export type Pod = t.TypeOf<typeof Pod>;
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Checks io-ts cannot express: the ones whose failure would make the runtime misbehave. */
+function validate(pod: Pod, requireImage: boolean): string[] {
+  const problems: string[] = [];
+  const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  if (pod.spec.containers.length === 0) problems.push('spec.containers: must have at least one container');
+  const seen = new Set<string>();
+  all.forEach((c) => {
+    if (!DNS1123_LABEL.test(c.name) || c.name.length > 63) problems.push(`container name ${JSON.stringify(c.name)}: must be a DNS-1123 label`);
+    if (seen.has(c.name)) problems.push(`container name ${JSON.stringify(c.name)}: duplicate`);
+    seen.add(c.name);
+    if (requireImage && !c.image) problems.push(`container ${c.name}: image is required`);
+  });
+  for (const c of pod.spec.initContainers ?? []) {
+    if (c.restartPolicy !== undefined && c.restartPolicy !== 'Always') {
+      problems.push(`initContainer ${c.name}: restartPolicy may only be Always`);
+    }
+  }
+  const vols = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  for (const c of all) {
+    for (const m of c.volumeMounts ?? []) {
+      if (!vols.has(m.name)) problems.push(`container ${c.name}: volumeMount ${m.name} names no volume`);
+    }
+  }
+  return problems;
+}
+
+/** Decode an API or manifest object into a Pod, or a list of readable problems. */
+export function decodePod(raw: unknown, opts: { requireImage?: boolean } = {}): Either<string[], Pod> {
+  const r = decodeWith(Pod, raw);
+  if (isLeft(r)) return r;
+  const problems = validate(r.right, opts.requireImage ?? true);
+  return problems.length ? left(problems) : right(r.right);
+}
+
+export const podKey = (p: Pod) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
