@@ -17,7 +17,7 @@ export function describeErrors(errors: t.Errors): string[] {
     const last = e.context[e.context.length - 1];
     const expected = last?.type.name ?? 'valid value';
     const got = e.value === undefined ? 'nothing' : JSON.stringify(e.value)?.slice(0, 60);
-    out.add(e.message ?? `${path || '(root)'}: expected ${expected}, got ${got}`);
+    out.add(`${path || "(root)"}: ${e.message ?? `expected ${expected}, got ${got}`}`);
   }
   return [...out];
 }

@@ -59,3 +59,16 @@ export interface OutcomeDraft<D = unknown> {
   pod?: PodRef;
   source?: string;
 }
+
+/** What the log store appends: a draft of any kind plus the time it was observed. */
+export interface AppendDraft<D = unknown> {
+  kind: EntryKind;
+  type: string;
+  source: string;
+  data: D;
+  pod?: PodRef;
+  cause?: number;
+  reason?: string;
+  /** RFC 3339 string or Date; the store normalises it and never lets time run backwards. */
+  at: string | Date;
+}

@@ -1,0 +1,115 @@
+// KubeletConfiguration (kubelet.config.k8s.io/v1beta1): the fields ledgerlet honours, with the
+// upstream defaults (pkg/kubelet/apis/config/v1beta1/defaults.go) filled in.
+import * as t from 'io-ts';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { parse as parseYaml } from 'yaml';
+import { decodeWith } from './decode.ts';
+import { parseDurationMs } from './duration.ts';
+
+const Duration = new t.Type<string, string, unknown>(
+  'Duration',
+  (u): u is string => typeof u === 'string' && parseDurationMs(u) !== undefined,
+  (u, c) => (typeof u === 'string' && parseDurationMs(u) !== undefined ? t.success(u) : t.failure(u, c, `expected a duration such as "10s", got ${JSON.stringify(u)}`)),
+  (a) => a,
+);
+
+const Fields = {
+  apiVersion: t.literal('kubelet.config.k8s.io/v1beta1'),
+  kind: t.literal('KubeletConfiguration'),
+  staticPodPath: t.string,
+  fileCheckFrequency: Duration,
+  syncFrequency: Duration,
+  address: t.string,
+  port: t.number,
+  healthzPort: t.number,
+  healthzBindAddress: t.string,
+  clusterDomain: t.string,
+  clusterDNS: t.array(t.string),
+  resolvConf: t.string,
+  maxPods: t.number,
+  podPidsLimit: t.number,
+  nodeStatusUpdateFrequency: Duration,
+  nodeStatusReportFrequency: Duration,
+  nodeLeaseDurationSeconds: t.number,
+  runtimeRequestTimeout: Duration,
+  imagePullProgressDeadline: Duration,
+  serializeImagePulls: t.boolean,
+  registryPullQPS: t.number,
+  eventRecordQPS: t.number,
+  eventBurst: t.number,
+  evictionHard: t.record(t.string, t.string),
+  evictionPressureTransitionPeriod: Duration,
+  cgroupDriver: t.keyof({ cgroupfs: null, systemd: null }),
+  cgroupRoot: t.string,
+  cgroupsPerQOS: t.boolean,
+  containerRuntimeEndpoint: t.string,
+  podLogsDir: t.string,
+  registerNode: t.boolean,
+  registerWithTaints: t.array(t.type({ key: t.string, effect: t.string })),
+  containerLogMaxSize: t.string,
+  containerLogMaxFiles: t.number,
+  shutdownGracePeriod: Duration,
+};
+
+export const KubeletConfigurationFile = t.exact(t.partial(Fields), 'KubeletConfiguration');
+type Partial = t.TypeOf<typeof KubeletConfigurationFile>;
+export type KubeletConfiguration = Required<Omit<Partial, 'registerWithTaints'>> & Pick<Partial, 'registerWithTaints'>;
+
+export const kubeletConfigDefaults: KubeletConfiguration = {
+  apiVersion: 'kubelet.config.k8s.io/v1beta1',
+  kind: 'KubeletConfiguration',
+  staticPodPath: '',
+  fileCheckFrequency: '20s',
+  syncFrequency: '1m',
+  address: '0.0.0.0',
+  port: 10250,
+  healthzPort: 10248,
+  healthzBindAddress: '127.0.0.1',
+  clusterDomain: '',
+  clusterDNS: [],
+  resolvConf: '/etc/resolv.conf',
+  maxPods: 110,
+  podPidsLimit: -1,
+  nodeStatusUpdateFrequency: '10s',
+  nodeStatusReportFrequency: '5m',
+  nodeLeaseDurationSeconds: 40,
+  runtimeRequestTimeout: '2m',
+  imagePullProgressDeadline: '1m',
+  serializeImagePulls: true,
+  registryPullQPS: 5,
+  eventRecordQPS: 50,
+  eventBurst: 100,
+  evictionHard: {
+    'memory.available': '100Mi',
+    'nodefs.available': '10%',
+    'nodefs.inodesFree': '5%',
+    'imagefs.available': '15%',
+    'imagefs.inodesFree': '5%',
+  },
+  evictionPressureTransitionPeriod: '5m',
+  cgroupDriver: 'cgroupfs',
+  cgroupRoot: '/',
+  cgroupsPerQOS: true,
+  containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+  podLogsDir: '/var/log/pods',
+  registerNode: true,
+  containerLogMaxSize: '10Mi',
+  containerLogMaxFiles: 5,
+  shutdownGracePeriod: '0s',
+};
+
+/** Parse a --config file's text; problems name the field. An empty file gives the defaults. */
+export function parseKubeletConfig(text: string): Either<string[], KubeletConfiguration> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (e) {
+    return left([`not valid YAML: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const r = decodeWith(KubeletConfigurationFile, raw);
+  if (isLeft(r)) return r;
+  if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
+    return left(['nodeLeaseDurationSeconds: must be greater than 0']);
+  }
+  return right({ ...kubeletConfigDefaults, ...r.right });
+}
