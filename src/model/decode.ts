@@ -9,8 +9,8 @@ export function describeErrors(errors: t.Errors): string[] {
     for (let i = 1; i < e.context.length; i++) {
       const parent = (e.context[i - 1].type as { _tag?: string })._tag;
       const key = e.context[i].key;
-      // Intersections, exact and refinement wrappers add context levels that are not fields.
-      if (parent === 'IntersectionType' || parent === 'ExactType' || parent === 'RefinementType' || parent === 'UnionType') continue;
+      // Intersection and union members add context levels (keyed by member index) that are not fields.
+      if (parent === 'IntersectionType' || parent === 'UnionType') continue;
       if (parent === 'ArrayType' || parent === 'ReadonlyArrayType') path += `[${key}]`;
       else path += path ? `.${key}` : key;
     }
