@@ -10,7 +10,7 @@ export function describeErrors(errors: t.Errors): string[] {
       const parent = (e.context[i - 1].type as { _tag?: string })._tag;
       const key = e.context[i].key;
       // Intersection and union members add context levels (keyed by member index) that are not fields.
-      if (parent === 'IntersectionType' || parent === 'UnionType') continue;
+      if (['IntersectionType', 'UnionType', 'ExactType'].includes(parent ?? '') && /^\d+$/.test(key)) continue;
       if (parent === 'ArrayType' || parent === 'ReadonlyArrayType') path += `[${key}]`;
       else path += path ? `.${key}` : key;
     }
