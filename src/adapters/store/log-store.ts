@@ -1,0 +1,420 @@
+// The node state log on LevelDB: sublevels `log` (seq → entry), `by-pod` (uid:seq → ''),
+// `snapshots` (head:/body: records) and `meta` (tail, horizon, format). Every append is one atomic
+// LevelDB batch, so a crash leaves an exact prefix of what was appended: no torn entry, no gap.
+import { Level } from 'level';
+import type { AbstractSublevel } from 'abstract-level';
+import type { AppendDraft, Entry } from '../../model/entry.ts';
+import { SCHEMA_VERSION } from '../../model/entry.ts';
+import { decodeEntry, encodeEntry, type EntryRead } from '../../model/entry-codec.ts';
+import { redactSecrets } from '../../model/entry-redact.ts';
+import { parsePodKey, parseSeqKey, podKey, podKeyRange, seqKey, snapshotBodyKey, snapshotHeadKey } from './keys.ts';
+import { decodeMeta, HorizonMeta, TailMeta } from './meta-codec.ts';
+import { decodeSnapshot, decodeSnapshotHead, SNAPSHOT_VERSION, type SnapshotHead, type SnapshotRead } from './snapshot-codec.ts';
+
+type Sub = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, string>;
+type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: string } | { type: 'del'; sublevel: Sub; key: string };
+
+export interface LogStoreOptions {
+  /** Default true; false makes opening a missing log an error (read-only commands). */
+  createIfMissing?: boolean;
+}
+
+export interface SeqRange {
+  from?: number;
+  to?: number;
+}
+
+/** What the engine wants snapshotted with a batch: the state after its last entry. */
+export interface SnapshotInput<S = unknown> {
+  state: S;
+  unfinished: Entry[];
+}
+
+export interface RetentionPolicy {
+  maxAgeMs?: number;
+  maxBytes?: number;
+}
+
+export interface RetentionResult {
+  removedEntries: number;
+  firstSeq: number;
+  snapshotSeq?: number;
+}
+
+/** A failure an operator can act on (locked database, missing log, ...). */
+export class LogStoreError extends Error {
+  override name = 'LogStoreError';
+}
+
+const FORMAT = 'ledgerlet-log/1';
+const READ_CHUNK = 1000;
+
+export class LogStore {
+  /** Next seq to stamp; entries stamped but not yet written sit between writtenSeq and this. */
+  private nextSeq: number;
+  private stampedAt: string;
+  private writtenSeq: number;
+  private writtenAt: string;
+  private bytes: number;
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private horizonMeta: HorizonMeta | undefined;
+
+  private constructor(
+    private readonly db: Level<string, string>,
+    private readonly log: Sub,
+    private readonly byPod: Sub,
+    private readonly snaps: Sub,
+    private readonly meta: Sub,
+    tail: TailMeta,
+    horizon: HorizonMeta | undefined,
+  ) {
+    this.writtenSeq = tail.lastSeq;
+    this.writtenAt = tail.lastAt;
+    this.nextSeq = tail.lastSeq + 1;
+    this.stampedAt = tail.lastAt;
+    this.bytes = tail.bytes;
+    this.horizonMeta = horizon;
+  }
+
+  static async open(dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    try {
+      await db.open({ createIfMissing: opts.createIfMissing ?? true });
+    } catch (err) {
+      throw new LogStoreError(describeOpenError(dir, err));
+    }
+    const sub = (name: string): Sub => db.sublevel<string, string>(name, { valueEncoding: 'utf8' });
+    const log = sub('log');
+    const byPod = sub('by-pod');
+    const snaps = sub('snapshots');
+    const meta = sub('meta');
+    const format = await meta.get('format');
+    if (format === undefined) await meta.put('format', FORMAT);
+    else if (format !== FORMAT) {
+      await db.close();
+      throw new LogStoreError(`${dir} holds log format ${JSON.stringify(format)}; this ledgerlet reads ${FORMAT}`);
+    }
+    const tail = await readTail(log, meta);
+    const horizon = decodeMeta(HorizonMeta, await meta.get('horizon'));
+    const store = new LogStore(db, log, byPod, snaps, meta, tail, horizon);
+    // A crash during retention leaves entries below the recorded horizon: finish removing them.
+    if (horizon) await store.removeBelow(horizon.firstSeq, horizon.snapshotSeq);
+    return store;
+  }
+
+  /** Seq of the last entry written (0 for an empty log). */
+  get lastSeq(): number {
+    return this.writtenSeq;
+  }
+
+  get lastAt(): string {
+    return this.writtenAt;
+  }
+
+  /** First retained seq: 1 unless retention removed older entries. */
+  get firstSeq(): number {
+    return this.horizonMeta?.firstSeq ?? 1;
+  }
+
+  /** Where retention cut the log, if it has; readers say "before the retention horizon". */
+  get horizon(): HorizonMeta | undefined {
+    return this.horizonMeta;
+  }
+
+  /** Total encoded bytes of every entry ever appended (retained or not). */
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  /**
+   * Assign seq, normalised time and schema version to drafts without writing them. Time never
+   * runs backwards within the log (a clock step back is clamped), so time-range reads can bisect.
+   * The caller must write the result with write() before stamping again is observed by readers.
+   */
+  stamp(drafts: readonly AppendDraft[]): Entry[] {
+    const out: Entry[] = new Array(drafts.length);
+    for (let i = 0; i < drafts.length; i++) {
+      const d = drafts[i];
+      let at = typeof d.at === 'string' ? normaliseTime(d.at) : d.at.toISOString();
+      if (at < this.stampedAt) at = this.stampedAt;
+      this.stampedAt = at;
+      const e: Entry = { v: SCHEMA_VERSION, seq: this.nextSeq++, at, kind: d.kind, type: d.type, source: d.source, data: redactSecrets(d.data === undefined ? null : d.data) };
+      if (d.cause !== undefined) e.cause = d.cause;
+      if (d.pod !== undefined) e.pod = { uid: d.pod.uid, namespace: d.pod.namespace, name: d.pod.name };
+      if (d.reason !== undefined) e.reason = d.reason;
+      out[i] = e;
+    }
+    return out;
+  }
+
+  /** Stamp and write in one LevelDB batch. */
+  append(drafts: readonly AppendDraft[]): Promise<Entry[]> {
+    const entries = this.stamp(drafts);
+    return this.write(entries).then(() => entries);
+  }
+
+  /**
+   * Write stamped entries (and optionally the state snapshot after the last of them) as ONE
+   * LevelDB batch. Writes are serialised in stamp order; a failed write un-stamps everything not
+   * yet written so the log never gets a gap.
+   */
+  write(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] } = {}): Promise<void> {
+    const run = async () => {
+      if (entries.length === 0) return;
+      if (entries[0].seq !== this.writtenSeq + 1) {
+        throw new LogStoreError(`write out of order: expected seq ${this.writtenSeq + 1}, got ${entries[0].seq}`);
+      }
+      const ops: BatchOp[] = [];
+      let bytes = this.bytes;
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i];
+        const text = opts.encoded?.[i] ?? encodeEntry(e);
+        bytes += Buffer.byteLength(text);
+        ops.push({ type: 'put', sublevel: this.log, key: seqKey(e.seq), value: text });
+        if (e.pod) ops.push({ type: 'put', sublevel: this.byPod, key: podKey(e.pod.uid, e.seq), value: '' });
+      }
+      const last = entries[entries.length - 1];
+      const tail: TailMeta = { lastSeq: last.seq, lastAt: last.at, bytes };
+      ops.push({ type: 'put', sublevel: this.meta, key: 'tail', value: JSON.stringify(tail) });
+      if (opts.snapshot) ops.push(...this.snapshotOps(last.seq, last.at, bytes, opts.snapshot));
+      try {
+        await this.db.batch(ops);
+      } catch (err) {
+        this.nextSeq = this.writtenSeq + 1;
+        this.stampedAt = this.writtenAt;
+        throw err;
+      }
+      this.writtenSeq = last.seq;
+      this.writtenAt = last.at;
+      this.bytes = bytes;
+    };
+    const p = this.writeChain.then(run);
+    this.writeChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private snapshotOps(seq: number, at: string, logBytes: number, snap: SnapshotInput): BatchOp[] {
+    const body = JSON.stringify({ v: SNAPSHOT_VERSION, seq, at, state: snap.state, unfinished: snap.unfinished });
+    const head: SnapshotHead = { v: SNAPSHOT_VERSION, seq, at, logBytes, stateBytes: Buffer.byteLength(body) };
+    return [
+      { type: 'put', sublevel: this.snaps, key: snapshotBodyKey(seq), value: body },
+      { type: 'put', sublevel: this.snaps, key: snapshotHeadKey(seq), value: JSON.stringify(head) },
+    ];
+  }
+
+  /** Store a snapshot of the state after `seq` (which must already be written). */
+  async putSnapshot(seq: number, snap: SnapshotInput): Promise<void> {
+    await this.writeChain;
+    if (seq > this.writtenSeq || seq < this.firstSeq - 1) throw new LogStoreError(`cannot snapshot seq ${seq}: log holds ${this.firstSeq}..${this.writtenSeq}`);
+    let logBytes = this.bytes;
+    let at = this.writtenAt;
+    if (seq < this.writtenSeq) {
+      // Cumulative bytes at seq = total minus the entries after it.
+      for await (const [k, v] of this.log.iterator({ gt: seqKey(seq) })) {
+        void k;
+        logBytes -= Buffer.byteLength(v);
+      }
+      const own = await this.log.get(seqKey(seq));
+      at = own ? extractAt(own) ?? at : at;
+    }
+    await this.db.batch(this.snapshotOps(seq, at, logBytes, snap));
+  }
+
+  /** Snapshot heads, oldest first. */
+  async listSnapshots(): Promise<SnapshotHead[]> {
+    const out: SnapshotHead[] = [];
+    for await (const v of this.snaps.values({ gte: 'head:', lt: 'head;' })) {
+      const h = decodeSnapshotHead(v);
+      if (h) out.push(h);
+    }
+    return out;
+  }
+
+  async getSnapshot<S = unknown>(seq: number): Promise<SnapshotRead<S> | undefined> {
+    const text = await this.snaps.get(snapshotBodyKey(seq));
+    return text === undefined ? undefined : decodeSnapshot<S>(text, seq);
+  }
+
+  /** The newest snapshot at or before maxSeq (default: any). */
+  async latestSnapshot<S = unknown>(maxSeq = Number.MAX_SAFE_INTEGER): Promise<SnapshotRead<S> | undefined> {
+    for await (const [k, v] of this.snaps.iterator({ gte: 'body:', lte: snapshotBodyKey(maxSeq), reverse: true, limit: 1 })) {
+      return decodeSnapshot<S>(v, parseSeqKey(k.slice(5)));
+    }
+    return undefined;
+  }
+
+  async getEntry(seq: number): Promise<EntryRead | undefined> {
+    const text = await this.log.get(seqKey(seq));
+    return text === undefined ? undefined : decodeEntry(text, seq);
+  }
+
+  /** Entries in seq order within [from, to] (inclusive). */
+  async *readRange(range: SeqRange = {}): AsyncGenerator<EntryRead> {
+    const it = this.log.iterator({ gte: seqKey(range.from ?? 0), lte: seqKey(range.to ?? Number.MAX_SAFE_INTEGER), highWaterMarkBytes: 4 << 20 } as object);
+    try {
+      for (;;) {
+        const chunk = await it.nextv(READ_CHUNK);
+        if (chunk.length === 0) return;
+        for (const [k, v] of chunk) yield decodeEntry(v, parseSeqKey(k));
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Entries about one pod, in seq order, through the by-pod index. */
+  async *readPod(uid: string, range: SeqRange = {}): AsyncGenerator<EntryRead> {
+    const it = this.byPod.keys(podKeyRange(uid, range.from, range.to));
+    try {
+      for (;;) {
+        const keys = await it.nextv(READ_CHUNK);
+        if (keys.length === 0) return;
+        const seqs = keys.map((k) => parsePodKey(uid, k)).filter((s) => Number.isFinite(s));
+        const values = await this.log.getMany(seqs.map(seqKey));
+        for (let i = 0; i < seqs.length; i++) {
+          const v = values[i];
+          if (v === undefined) {
+            // Index keys below the horizon may outlive their entries for a moment during retention.
+            if (seqs[i] >= this.firstSeq) yield { ok: false, seq: seqs[i], error: 'by-pod index names an entry that is not in the log' };
+            continue;
+          }
+          yield decodeEntry(v, seqs[i]);
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /** Entries with fromIso <= at <= toIso; bisects on seq because `at` never decreases. */
+  async *readTime(fromIso: string, toIso: string): AsyncGenerator<EntryRead> {
+    const from = normaliseTime(fromIso);
+    const to = normaliseTime(toIso);
+    const start = await this.firstSeqAtOrAfter(from);
+    for await (const r of this.readRange({ from: start })) {
+      if (r.ok && r.entry.at > to) return;
+      yield r;
+    }
+  }
+
+  /** Smallest retained seq whose at >= iso (lastSeq + 1 if none). */
+  async firstSeqAtOrAfter(iso: string): Promise<number> {
+    let lo = this.firstSeq;
+    let hi = this.writtenSeq + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const text = await this.log.get(seqKey(mid));
+      const at = text === undefined ? undefined : extractAt(text);
+      // An unreadable time cannot be ordered; stop bisecting there and let the scan report it.
+      if (at === undefined) return Math.max(lo, Math.min(mid, this.firstSeq));
+      if (at < iso) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Remove entries older than maxAgeMs (relative to `now`) or beyond maxBytes of retained entries.
+   * The cut is always just after a stored snapshot, which replaces the removed prefix; with no
+   * suitable snapshot nothing is removed. The horizon is recorded before anything is deleted.
+   */
+  async applyRetention(policy: RetentionPolicy, now: Date): Promise<RetentionResult> {
+    await this.writeChain;
+    const all = await this.listSnapshots();
+    const heads = all.filter((h) => h.seq <= this.writtenSeq && h.seq + 1 > this.firstSeq);
+    // Bytes already removed = cumulative bytes at the snapshot the current horizon rests on.
+    const removedBytes = all.find((h) => h.seq === this.horizonMeta?.snapshotSeq)?.logBytes ?? 0;
+    let cut: SnapshotHead | undefined;
+    if (policy.maxAgeMs !== undefined && heads.length > 0) {
+      const keepFrom = await this.firstSeqAtOrAfter(new Date(now.getTime() - policy.maxAgeMs).toISOString());
+      for (const h of heads) if (h.seq + 1 <= keepFrom && (!cut || h.seq > cut.seq)) cut = h;
+    }
+    const maxBytes = policy.maxBytes;
+    if (maxBytes !== undefined && heads.length > 0 && this.bytes - removedBytes > maxBytes) {
+      // Oldest snapshot that brings retained bytes under the budget, else the newest one.
+      const fit = heads.find((h) => this.bytes - h.logBytes <= maxBytes) ?? heads[heads.length - 1];
+      if (!cut || fit.seq > cut.seq) cut = fit;
+    }
+    if (!cut) return { removedEntries: 0, firstSeq: this.firstSeq, snapshotSeq: this.horizonMeta?.snapshotSeq };
+    const firstSeq = cut.seq + 1;
+    const firstText = await this.log.get(seqKey(firstSeq));
+    const horizon: HorizonMeta = { firstSeq, firstAt: (firstText && extractAt(firstText)) ?? cut.at, snapshotSeq: cut.seq };
+    await this.meta.put('horizon', JSON.stringify(horizon));
+    this.horizonMeta = horizon;
+    const removedEntries = await this.removeBelow(firstSeq, cut.seq);
+    return { removedEntries, firstSeq, snapshotSeq: cut.seq };
+  }
+
+  /** Delete entries (and their index keys) below firstSeq and snapshots older than keepSnapshot. */
+  private async removeBelow(firstSeq: number, keepSnapshot: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const chunk = await this.log.iterator({ lt: seqKey(firstSeq), limit: READ_CHUNK }).all();
+      if (chunk.length === 0) break;
+      const ops: BatchOp[] = [];
+      for (const [k, v] of chunk) {
+        ops.push({ type: 'del', sublevel: this.log, key: k });
+        const uid = extractPodUid(v);
+        if (uid !== undefined) ops.push({ type: 'del', sublevel: this.byPod, key: podKey(uid, parseSeqKey(k)) });
+      }
+      await this.db.batch(ops);
+      removed += chunk.length;
+    }
+    const old: BatchOp[] = [];
+    for (const h of await this.listSnapshots()) {
+      if (h.seq < keepSnapshot) {
+        old.push({ type: 'del', sublevel: this.snaps, key: snapshotHeadKey(h.seq) }, { type: 'del', sublevel: this.snaps, key: snapshotBodyKey(h.seq) });
+      }
+    }
+    if (old.length > 0) await this.db.batch(old);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.writeChain;
+    await this.db.close();
+  }
+}
+
+async function readTail(log: Sub, meta: Sub): Promise<TailMeta> {
+  const stored = decodeMeta(TailMeta, await meta.get('tail'));
+  let last: TailMeta = stored ?? { lastSeq: 0, lastAt: '1970-01-01T00:00:00.000Z', bytes: 0 };
+  // The last key is the ground truth; meta is written in the same batch, so they agree.
+  for await (const [k, v] of log.iterator({ reverse: true, limit: 1 })) {
+    const seq = parseSeqKey(k);
+    if (seq > last.lastSeq) last = { lastSeq: seq, lastAt: extractAt(v) ?? last.lastAt, bytes: last.bytes };
+  }
+  return last;
+}
+
+/** Read `at` without decoding the whole entry (bisection and retention touch many entries). */
+function extractAt(text: string): string | undefined {
+  const m = /"at":"([^"]+)"/.exec(text);
+  return m ? m[1] : undefined;
+}
+
+function extractPodUid(text: string): string | undefined {
+  try {
+    const uid = (JSON.parse(text) as { pod?: { uid?: unknown } }).pod?.uid;
+    return typeof uid === 'string' ? uid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 3339 in, millisecond UTC ISO out (the one format stored, so strings compare as times). */
+function normaliseTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new LogStoreError(`not an RFC 3339 time: ${JSON.stringify(iso)}`);
+  return new Date(ms).toISOString();
+}
+
+function describeOpenError(dir: string, err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string; message?: string }; message?: string };
+  const cause = e.cause?.code ?? e.code;
+  if (cause === 'LEVEL_LOCKED') {
+    return `the log at ${dir} is locked by another process (a running agent?); stop it or read a copy of the directory`;
+  }
+  if (e.cause?.message?.includes('does not exist')) return `no log at ${dir}`;
+  return `cannot open the log at ${dir}: ${e.cause?.message ?? e.message ?? String(err)}`;
+}

@@ -1,0 +1,28 @@
+// One fold step, shared by the engine, replay and verify so all three treat a reducer that throws
+// the same way: the entry leaves the state unchanged and yields no decisions, and the error is
+// reported. Replaying the same log therefore always reaches the same state.
+import type { DecisionDraft, Entry } from '../model/entry.ts';
+import type { Decider } from '../reducers/decider.ts';
+
+export function evolveEntry<S>(decider: Decider<S>, state: S, entry: Entry): { state: S; error?: string } {
+  try {
+    return { state: decider.evolve(state, entry) };
+  } catch (err) {
+    return { state, error: `evolve failed on seq ${entry.seq} (${entry.type}): ${(err as Error).message}` };
+  }
+}
+
+/** decide is called only for observations and outcomes, never for decisions. */
+export function decideOn<S>(decider: Decider<S>, state: S, entry: Entry): { decisions: DecisionDraft[]; error?: string } {
+  if (entry.kind === 'decision') return { decisions: [] };
+  try {
+    return { decisions: decider.decide(state, entry) };
+  } catch (err) {
+    return { decisions: [], error: `decide failed on seq ${entry.seq} (${entry.type}): ${(err as Error).message}` };
+  }
+}
+
+/** The decision entry draft for a reducer's decision: caused by, and timed at, the entry decided on. */
+export function decisionDraftFor(cause: Entry, d: DecisionDraft) {
+  return { kind: 'decision' as const, type: d.type, source: 'engine', data: d.data, pod: d.pod, cause: cause.seq, reason: d.reason, at: cause.at };
+}

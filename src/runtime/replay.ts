@@ -1,0 +1,72 @@
+// Rebuilds state from the log: the newest readable snapshot (if asked), then every later entry.
+// Used by engine start-up, the benchmarks and the history commands.
+import type { Entry } from '../model/entry.ts';
+import type { Decider } from '../reducers/decider.ts';
+import type { LogStore } from '../adapters/store/log-store.ts';
+import { evolveEntry } from './fold.ts';
+import { UnfinishedDecisions } from './unfinished.ts';
+
+export interface ReplayProblem {
+  seq: number;
+  error: string;
+}
+
+export interface ReplayResult<S> {
+  state: S;
+  /** Seq of the last entry folded (or of the snapshot, if the tail was empty). */
+  lastSeq: number;
+  snapshotSeq?: number;
+  /** Entries folded after the snapshot. */
+  folded: number;
+  unfinished: UnfinishedDecisions;
+  /** Unreadable entries and snapshots, and reducer errors, by seq. */
+  problems: ReplayProblem[];
+}
+
+export interface ReplayOptions {
+  useSnapshot?: boolean;
+  /** Stop after this seq (time travel); default the end of the log. */
+  toSeq?: number;
+  hasEffect?: (type: string) => boolean;
+  onEntry?: (e: Entry) => void;
+}
+
+export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: ReplayOptions = {}): Promise<ReplayResult<S>> {
+  const problems: ReplayProblem[] = [];
+  const hasEffect = opts.hasEffect ?? (() => false);
+  let state = decider.initialState();
+  let from = store.firstSeq;
+  let snapshotSeq: number | undefined;
+  let unfinished = new UnfinishedDecisions(hasEffect);
+  const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
+  // Below the retention horizon there are no entries: the horizon's snapshot is the only start.
+  const mustSnapshot = store.firstSeq > 1;
+  if (opts.useSnapshot !== false || mustSnapshot) {
+    const snap = await store.latestSnapshot<S>(Math.min(toSeq, store.lastSeq));
+    if (snap?.ok && snap.snapshot.seq + 1 >= store.firstSeq) {
+      state = snap.snapshot.state;
+      snapshotSeq = snap.snapshot.seq;
+      from = snap.snapshot.seq + 1;
+      unfinished = new UnfinishedDecisions(hasEffect, snap.snapshot.unfinished.filter((e) => hasEffect(e.type)));
+    } else if (snap && !snap.ok) {
+      problems.push({ seq: snap.seq, error: `snapshot unreadable: ${snap.error}` });
+    }
+  }
+  let lastSeq = snapshotSeq ?? from - 1;
+  let folded = 0;
+  for await (const r of store.readRange({ from, to: toSeq })) {
+    if (!r.ok) {
+      problems.push({ seq: r.seq, error: r.error });
+      lastSeq = r.seq;
+      continue;
+    }
+    const step = evolveEntry(decider, state, r.entry);
+    if (step.error) problems.push({ seq: r.entry.seq, error: step.error });
+    state = step.state;
+    unfinished.observe(r.entry);
+    opts.onEntry?.(r.entry);
+    lastSeq = r.entry.seq;
+    folded++;
+  }
+  return { state, lastSeq, snapshotSeq, folded, unfinished, problems };
+}
