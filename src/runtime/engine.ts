@@ -156,7 +156,7 @@ export class Engine<S> {
     if (!(await within(this.runner.idle(), timeoutMs))) {
       this.log.warn({ pending: this.runner.queued }, 'effects still running at stop; aborting them');
       this.abort.abort(new EngineStoppedError('agent stopping'));
-      await within(this.runner.idle(), 1000);
+      await within(this.runner.idle(), Math.min(1000, timeoutMs));
     }
     this.accepting = false;
     if (this.draining) await this.draining;
