@@ -1,0 +1,32 @@
+// decide for the pods concern: which pods an entry touches, their sync decisions, status changes
+// and the clean-up of runtime objects that belong to no pod.
+import type { DecisionDraft, Entry } from '../../model/entry.ts';
+import { canonicalJson } from '../../runtime/canonical.ts';
+import { podStatus } from './status.ts';
+import { syncPod } from './sync.ts';
+import type { PodRecord, PodsState } from './state.ts';
+
+/** Entries after which every pod is looked at again. */
+const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted', 'StaticPodsListed', 'ApiServerReachable']);
+
+export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
+  if (!s.runtimeSynced) return [];
+  const uids = NODE_WIDE.has(e.type) ? Object.keys(s.pods).sort() : e.pod?.uid && s.pods[e.pod.uid] ? [e.pod.uid] : [];
+  const out: DecisionDraft[] = [];
+  for (const uid of uids) out.push(...decideForPod(s, s.pods[uid], e));
+  if (s.sourcesSynced.api && s.sourcesSynced.file && (NODE_WIDE.has(e.type) || e.type === 'ContainerStateChanged')) {
+    for (const o of Object.values(s.orphans).sort((a, b) => a.podUid.localeCompare(b.podUid))) {
+      out.push({ type: 'OrphanPodKilled', reason: 'PodNoLongerOnNode', data: o });
+    }
+  }
+  return out;
+}
+
+function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
+  const out = syncPod(s, rec, e.at);
+  const status = podStatus(rec, e.at, s.hostIP);
+  if (rec.statusDirty || !rec.lastStatus || canonicalJson(status) !== canonicalJson(rec.lastStatus)) {
+    out.unshift({ type: 'PodStatusChanged', reason: e.type, pod: rec.ref, data: { status, origin: rec.origin } });
+  }
+  return out;
+}

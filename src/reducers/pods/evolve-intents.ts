@@ -1,0 +1,132 @@
+// Folding the engine's own decisions (intents in flight) and the outcomes their effects report.
+import type { Entry } from '../../model/entry.ts';
+import { afterFailure } from './backoff.ts';
+import type { ContainerPlan } from './plans.ts';
+import { updateContainer, updatePod } from './records.ts';
+import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
+import type { PodStatus } from './status-types.ts';
+
+type D = Record<string, unknown>;
+
+export function onDecision(s: PodsState, e: Entry): PodsState {
+  const uid = e.pod?.uid;
+  const d = e.data as D;
+  if (e.type === 'OrphanPodKilled') {
+    const orphans = { ...s.orphans };
+    delete orphans[d.podUid as string];
+    return { ...s, orphans };
+  }
+  if (!uid) return s;
+  return updatePod(s, uid, (rec) => {
+    switch (e.type) {
+      case 'PodSandboxRequested':
+        return { ...rec, startTime: rec.startTime ?? e.at, sandbox: { ...rec.sandbox, attempt: d.attempt as number, pending: { action: 'start', seq: e.seq } } };
+      case 'PodSandboxKilled':
+        return { ...rec, sandbox: { ...rec.sandbox, pending: { action: 'kill', seq: e.seq } } };
+      case 'ContainerStartRequested': {
+        const plan = d.plan as ContainerPlan;
+        return updateContainer(rec, plan.name, (c) => ({ ...c, pending: { action: 'start', seq: e.seq, reason: e.reason ?? '' }, waiting: { reason: 'ContainerCreating' } }));
+      }
+      case 'ContainerKilled':
+        return updateContainer(rec, d.name as string, (c) => ({ ...c, pending: { action: 'kill', seq: e.seq, reason: e.reason ?? '' }, killReason: e.reason }));
+      case 'RestartBackedOff':
+        return withBackoffTimer(rec, d, e.seq);
+      case 'PodStatusChanged':
+        return { ...rec, lastStatus: d.status as PodStatus, statusDirty: false };
+      case 'PodObjectDeleteRequested':
+        return { ...rec, apiDelete: { seq: e.seq } };
+      case 'PodRuntimeCleanupRequested':
+        return { ...rec, cleanup: { seq: e.seq } };
+      default:
+        return rec;
+    }
+  });
+}
+
+function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
+  if (d.which === 'sandbox') return { ...rec, sandbox: { ...rec.sandbox, backoff: { ...rec.sandbox.backoff, timerSeq: seq } } };
+  const key = d.which === 'pull' ? 'pullBackoff' : 'crashBackoff';
+  return updateContainer(rec, d.name as string, (c) => ({ ...c, [key]: { ...c[key], timerSeq: seq }, waiting: { reason: d.waitingReason as string, message: d.message as string | undefined } }));
+}
+
+/** Clear whatever was waiting on decision `seq` (its effect reported or failed). */
+function clearPending(rec: PodRecord, seq: number): PodRecord {
+  let next = rec;
+  if (rec.sandbox.pending?.seq === seq) next = { ...next, sandbox: { ...next.sandbox, pending: undefined } };
+  if (rec.sandbox.backoff.timerSeq === seq) next = { ...next, sandbox: { ...next.sandbox, backoff: { ...next.sandbox.backoff, timerSeq: undefined } } };
+  for (const [name, c] of Object.entries(rec.containers)) {
+    const upd: Partial<ContainerRecord> = {};
+    if (c.pending?.seq === seq) upd.pending = undefined;
+    if (c.crashBackoff.timerSeq === seq) upd.crashBackoff = { ...c.crashBackoff, timerSeq: undefined };
+    if (c.pullBackoff.timerSeq === seq) upd.pullBackoff = { ...c.pullBackoff, timerSeq: undefined };
+    if (Object.keys(upd).length) next = updateContainer(next, name, (r) => ({ ...r, ...upd }));
+  }
+  if (rec.apiDelete?.seq === seq && !rec.apiDelete.done) next = { ...next, apiDelete: undefined };
+  if (rec.cleanup?.seq === seq) next = { ...next, cleanup: undefined };
+  return next;
+}
+
+export function onOutcome(s: PodsState, e: Entry): PodsState {
+  const uid = e.pod?.uid;
+  if (!uid || e.cause === undefined) return s;
+  const d = e.data as D;
+  const seq = e.cause;
+  if (e.type === 'PodRuntimeCleanedUp') {
+    // The pod is gone from its source and from the runtime: forget it.
+    return updatePod(s, uid, (rec) => (rec.goneFromSource ? undefined : { ...rec, cleanup: undefined }));
+  }
+  return updatePod(s, uid, (rec0) => {
+    const rec = clearPending(rec0, seq);
+    switch (e.type) {
+      case 'PodSandboxStarted':
+        return { ...rec, sandbox: { ...rec.sandbox, id: d.sandboxId as string, state: 'ready', ip: d.ip as string | undefined, ips: d.ips as string[] | undefined, lastError: undefined, backoff: { nextDelayMs: 0 } } };
+      case 'PodSandboxStartFailed':
+        return { ...rec, sandbox: { ...rec.sandbox, lastError: d.error as string, backoff: afterFailure(rec.sandbox.backoff, e.at) } };
+      case 'PodSandboxStopped':
+        return { ...rec, sandbox: { ...rec.sandbox, state: 'stopped' } };
+      case 'ContainerStarted':
+        return updateContainer(rec, d.name as string, (c) => {
+          const prev = c.current;
+          return {
+            ...c,
+            last: prev && prev.id !== d.containerId ? { ...prev, state: 'exited' } : c.last,
+            current: {
+              id: d.containerId as string,
+              attempt: d.attempt as number,
+              state: 'running',
+              image: d.image as string | undefined,
+              imageRef: d.imageRef as string | undefined,
+              startedAt: (d.startedAt as string | undefined) ?? e.at,
+              specHash: d.specHash as string | undefined,
+            },
+            restartCount: d.attempt as number,
+            nextAttempt: (d.attempt as number) + 1,
+            waiting: undefined,
+            killReason: undefined,
+            pullBackoff: { nextDelayMs: 0 },
+          };
+        });
+      case 'ContainerStartFailed':
+        return updateContainer(rec, d.name as string, (c) => {
+          const pull = d.stage === 'pull';
+          return {
+            ...c,
+            waiting: { reason: d.reason as string, message: d.message as string | undefined },
+            ...(pull ? { pullBackoff: afterFailure(c.pullBackoff, e.at) } : { crashBackoff: afterFailure(c.crashBackoff, e.at), nextAttempt: c.nextAttempt + (d.created ? 1 : 0) }),
+          };
+        });
+      case 'ContainerStopped':
+        return updateContainer(rec, d.name as string, (c) =>
+          c.current && c.current.id === d.containerId && c.current.state !== 'exited'
+            ? { ...c, current: { ...c.current, state: 'exited', exitCode: (d.exitCode as number | undefined) ?? c.current.exitCode ?? 137, finishedAt: (d.finishedAt as string | undefined) ?? e.at, reason: (d.reason as string | undefined) ?? c.current.reason } }
+            : c,
+        );
+      case 'PodStatusPatchFailed':
+        return { ...rec, statusDirty: true };
+      case 'PodObjectDeleted':
+        return { ...rec, apiDelete: { seq, done: true } };
+      default:
+        return rec;
+    }
+  });
+}

@@ -1,0 +1,46 @@
+// Folding what the pod sources report: the API server watch and the static pod manifests.
+import type { Entry } from '../../model/entry.ts';
+import type { Pod } from '../../model/pod.ts';
+import { containersFor, newPodRecord, startTerminating, updatePod } from './records.ts';
+import type { PodsState } from './state.ts';
+
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+
+export function onPodObserved(s: PodsState, e: Entry): PodsState {
+  const d = e.data as { pod: Pod; origin?: 'api' | 'file'; file?: string };
+  const pod = d.pod;
+  const uid = pod.metadata.uid ?? '';
+  // Mirror pods are the API's view of our static pods, never something to run.
+  if (pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) return s;
+  const origin = d.origin ?? 'api';
+  const existing = s.pods[uid];
+  let rec = existing
+    ? { ...existing, pod, containers: containersFor(pod, existing.containers), file: d.file ?? existing.file }
+    : newPodRecord(pod, origin, e.at, d.file);
+  if (pod.metadata.deletionTimestamp) rec = startTerminating(rec, e.at, 'PodDeleted');
+  // A pod already terminal never runs again, as upstream.
+  return { ...s, pods: { ...s.pods, [uid]: rec }, orphans: withoutKey(s.orphans, uid) };
+}
+
+export function onPodGoneFromSource(s: PodsState, uid: string, at: string, reason: string): PodsState {
+  return updatePod(s, uid, (rec) => ({ ...startTerminating(rec, at, reason), goneFromSource: true }));
+}
+
+/** A full list from a source: pods of that origin missing from it are gone. */
+export function onSourceListed(s: PodsState, e: Entry, origin: 'api' | 'file'): PodsState {
+  const listed = new Set((e.data as { uids: string[] }).uids);
+  let next: PodsState = { ...s, sourcesSynced: { ...s.sourcesSynced, [origin]: true } };
+  for (const [uid, rec] of Object.entries(s.pods)) {
+    if (rec.origin === origin && !listed.has(uid) && !rec.goneFromSource) {
+      next = onPodGoneFromSource(next, uid, e.at, origin === 'api' ? 'PodRemovedFromApi' : 'StaticPodRemoved');
+    }
+  }
+  return next;
+}
+
+function withoutKey<T>(m: Record<string, T>, k: string): Record<string, T> {
+  if (!(k in m)) return m;
+  const out = { ...m };
+  delete out[k];
+  return out;
+}

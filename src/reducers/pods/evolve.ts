@@ -1,0 +1,79 @@
+// evolve for the pods concern: route each entry to the fold that understands it.
+import type { Entry } from '../../model/entry.ts';
+import { onPodGoneFromSource, onPodObserved, onSourceListed } from './evolve-sources.ts';
+import { onContainerRemoved, onContainerStateChanged, onRuntimeRelisted, onSandboxRemoved, onSandboxStateChanged } from './evolve-runtime.ts';
+import { onDecision, onOutcome } from './evolve-intents.ts';
+import type { PodsState } from './state.ts';
+
+export interface AgentConfigured {
+  nodeName: string;
+  standalone: boolean;
+  staticPodPath: string;
+  hostIP?: string;
+  allocatable?: Record<string, string>;
+  podLogsDir?: string;
+  maxPods?: number;
+}
+
+export function evolvePods(s: PodsState, e: Entry): PodsState {
+  if (e.kind === 'decision') return onDecision(s, e);
+  if (e.kind === 'outcome') return onOutcome(s, e);
+  switch (e.type) {
+    case 'AgentStarted': {
+      // Everything in flight when the agent stopped is re-checked against a fresh relist.
+      const unfinished = new Set(((e.data as { unfinished?: { seq: number }[] }).unfinished ?? []).map((u) => u.seq));
+      const pods = Object.fromEntries(Object.entries(s.pods).map(([uid, rec]) => [uid, clearInterrupted(rec, unfinished)]));
+      return { ...s, pods, runtimeSynced: false, sourcesSynced: { api: false, file: false }, apiReachable: false };
+    }
+    case 'AgentConfigured': {
+      const d = e.data as AgentConfigured;
+      return {
+        ...s,
+        nodeName: d.nodeName,
+        standalone: d.standalone,
+        hostIP: d.hostIP,
+        allocatable: d.allocatable,
+        podLogsDir: d.podLogsDir,
+        sourcesSynced: { api: s.sourcesSynced.api || d.standalone, file: s.sourcesSynced.file || !d.staticPodPath },
+      };
+    }
+    case 'PodObserved':
+      return onPodObserved(s, e);
+    case 'PodDeletedFromApi':
+      return onPodGoneFromSource(s, (e.data as { uid: string }).uid, e.at, 'PodRemovedFromApi');
+    case 'StaticPodRemoved':
+      return onPodGoneFromSource(s, (e.data as { uid: string }).uid, e.at, 'StaticPodRemoved');
+    case 'PodsRelisted':
+      return onSourceListed(s, e, 'api');
+    case 'StaticPodsListed':
+      return onSourceListed(s, e, 'file');
+    case 'ApiServerUnreachable':
+      return { ...s, apiReachable: false };
+    case 'ApiServerReachable':
+      return { ...s, apiReachable: true };
+    case 'RuntimeRelisted':
+      return onRuntimeRelisted(s, e);
+    case 'ContainerStateChanged':
+      return onContainerStateChanged(s, e);
+    case 'ContainerRemovedFromRuntime':
+      return onContainerRemoved(s, e);
+    case 'PodSandboxStateChanged':
+      return onSandboxStateChanged(s, e);
+    case 'PodSandboxRemovedFromRuntime':
+      return onSandboxRemoved(s, e);
+    default:
+      return s;
+  }
+}
+
+function clearInterrupted<T extends { sandbox: { pending?: { seq: number }; backoff: { timerSeq?: number } }; containers: Record<string, { pending?: { seq: number }; crashBackoff: { timerSeq?: number }; pullBackoff: { timerSeq?: number } }>; apiDelete?: { seq: number; done?: boolean }; cleanup?: { seq: number } }>(rec: T, seqs: Set<number>): T {
+  const hit = (p?: { seq: number }) => (p && seqs.has(p.seq) ? undefined : p);
+  const hitTimer = (b: { timerSeq?: number }) => (b.timerSeq !== undefined && seqs.has(b.timerSeq) ? { ...b, timerSeq: undefined } : b);
+  return {
+    ...rec,
+    sandbox: { ...rec.sandbox, pending: hit(rec.sandbox.pending), backoff: hitTimer(rec.sandbox.backoff) },
+    containers: Object.fromEntries(Object.entries(rec.containers).map(([n, c]) => [n, { ...c, pending: hit(c.pending), crashBackoff: hitTimer(c.crashBackoff), pullBackoff: hitTimer(c.pullBackoff) }])),
+    apiDelete: rec.apiDelete && !rec.apiDelete.done && seqs.has(rec.apiDelete.seq) ? undefined : rec.apiDelete,
+    cleanup: rec.cleanup && seqs.has(rec.cleanup.seq) ? undefined : rec.cleanup,
+  };
+}

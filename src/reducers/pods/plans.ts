@@ -1,0 +1,150 @@
+// What the start effects need to create a sandbox or a container, computed purely from the pod so
+// the decision in the log says exactly what was asked of the runtime.
+import type { Container, LifecycleHandler, Pod } from '../../model/pod.ts';
+import { parseQuantity } from '../../model/quantity.ts';
+import { resolveEnv, type PodFacts, type ResolvedEnv } from './env.ts';
+import { containerSpecHash } from './spec-hash.ts';
+import type { ContainerKind } from './state.ts';
+import { qosClass } from './qos.ts';
+
+export interface SandboxPlan {
+  name: string;
+  namespace: string;
+  uid: string;
+  attempt: number;
+  hostname: string;
+  logDirectory: string;
+  dnsPolicy: string;
+  dnsConfig?: Pod['spec']['dnsConfig'];
+  portMappings: { protocol: string; containerPort: number; hostPort: number; hostIp?: string }[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  hostNetwork: boolean;
+  hostPID: boolean;
+  hostIPC: boolean;
+  cgroupParent: string;
+  sysctls: Record<string, string>;
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+}
+
+export interface ContainerPlan {
+  name: string;
+  kind: ContainerKind;
+  attempt: number;
+  image: string;
+  pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  command: string[];
+  args: string[];
+  workingDir?: string;
+  env: ResolvedEnv[];
+  envFrom: { prefix?: string; configMap?: string; secret?: string; optional: boolean }[];
+  ports: { name?: string; containerPort: number; protocol: string }[];
+  logPath: string;
+  specHash: string;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  memoryLimitBytes?: number;
+  tty: boolean;
+  stdin: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  privileged: boolean;
+  readOnlyRootFilesystem: boolean;
+  terminationMessagePath: string;
+  postStart?: LifecycleHandler;
+}
+
+export const podLogDirectory = (pod: Pod, logsDir = '/var/log/pods') =>
+  `${logsDir}/${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${pod.metadata.uid}`;
+
+export function cgroupParentFor(pod: Pod): string {
+  const qos = qosClass(pod);
+  const uid = pod.metadata.uid ?? '';
+  return qos === 'Guaranteed' ? `/kubepods/pod${uid}` : `/kubepods/${qos.toLowerCase()}/pod${uid}`;
+}
+
+export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): SandboxPlan {
+  const m = pod.metadata;
+  const ports = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].flatMap((c) =>
+    (c.ports ?? []).filter((p) => p.hostPort).map((p) => ({ protocol: p.protocol ?? 'TCP', containerPort: p.containerPort, hostPort: p.hostPort ?? 0, hostIp: p.hostIP })),
+  );
+  const sc = pod.spec.securityContext;
+  return {
+    name: m.name,
+    namespace: m.namespace ?? 'default',
+    uid: m.uid ?? '',
+    attempt,
+    // Upstream: spec.hostname, else the pod name truncated to 63 characters.
+    hostname: pod.spec.hostNetwork ? '' : (pod.spec.hostname ?? m.name).slice(0, 63).replace(/[-.]+$/, ''),
+    logDirectory: podLogDirectory(pod, podLogsDir),
+    dnsPolicy: pod.spec.dnsPolicy ?? 'ClusterFirst',
+    dnsConfig: pod.spec.dnsConfig,
+    portMappings: ports,
+    labels: { ...(m.labels ?? {}), 'io.kubernetes.pod.name': m.name, 'io.kubernetes.pod.namespace': m.namespace ?? 'default', 'io.kubernetes.pod.uid': m.uid ?? '' },
+    annotations: { ...(m.annotations ?? {}) },
+    hostNetwork: pod.spec.hostNetwork ?? false,
+    hostPID: pod.spec.hostPID ?? false,
+    hostIPC: pod.spec.hostIPC ?? false,
+    cgroupParent: cgroupParentFor(pod),
+    sysctls: Object.fromEntries((sc?.sysctls ?? []).map((s) => [s.name, s.value])),
+    runAsUser: sc?.runAsUser,
+    runAsGroup: sc?.runAsGroup,
+    supplementalGroups: sc?.supplementalGroups,
+  };
+}
+
+/** Upstream default: Always for :latest or untagged images, IfNotPresent otherwise. */
+export function pullPolicyOf(c: Container): ContainerPlan['pullPolicy'] {
+  if (c.imagePullPolicy) return c.imagePullPolicy;
+  const image = c.image ?? '';
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSegment = image.split('/').pop() ?? '';
+  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attempt: number, facts: PodFacts): ContainerPlan {
+  const limits = c.resources?.limits ?? {};
+  const requests = c.resources?.requests ?? {};
+  const cpuReq = parseQuantity(String(requests.cpu ?? limits.cpu ?? '0')) ?? 0;
+  const cpuLim = limits.cpu !== undefined ? parseQuantity(String(limits.cpu)) : undefined;
+  const memLim = limits.memory !== undefined ? parseQuantity(String(limits.memory)) : undefined;
+  const sc = c.securityContext;
+  const psc = pod.spec.securityContext;
+  return {
+    name: c.name,
+    kind,
+    attempt,
+    image: c.image ?? '',
+    pullPolicy: pullPolicyOf(c),
+    command: c.command ?? [],
+    args: c.args ?? [],
+    workingDir: c.workingDir,
+    env: resolveEnv(pod, c, facts),
+    envFrom: (c.envFrom ?? []).map((e) => ({
+      prefix: e.prefix,
+      configMap: e.configMapRef?.name,
+      secret: e.secretRef?.name,
+      optional: e.configMapRef?.optional ?? e.secretRef?.optional ?? false,
+    })),
+    ports: (c.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? 'TCP' })),
+    logPath: `${c.name}/${attempt}.log`,
+    specHash: containerSpecHash(c),
+    // Upstream's conversions: shares = milliCPU * 1024 / 1000 (min 2); quota over a 100 ms period.
+    cpuShares: Math.max(2, Math.floor(cpuReq * 1024)),
+    cpuPeriod: cpuLim !== undefined ? 100_000 : undefined,
+    cpuQuota: cpuLim !== undefined ? Math.max(1000, Math.floor(cpuLim * 100_000)) : undefined,
+    memoryLimitBytes: memLim,
+    tty: c.tty ?? false,
+    stdin: c.stdin ?? false,
+    runAsUser: sc?.runAsUser ?? psc?.runAsUser,
+    runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup,
+    privileged: sc?.privileged ?? false,
+    readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
+    terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
+    postStart: c.lifecycle?.postStart,
+  };
+}

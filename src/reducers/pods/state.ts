@@ -1,0 +1,122 @@
+// What the node believes about each pod: folded from observations, decisions and outcomes.
+import type { PodRef } from '../../model/entry.ts';
+import type { Pod } from '../../model/pod.ts';
+import type { ContainerState } from '../../model/runtime-observations.ts';
+import type { PodStatus } from './status-types.ts';
+
+export type ContainerKind = 'init' | 'sidecar' | 'app';
+
+/** The runtime's container currently standing for a spec container (highest attempt). */
+export interface RuntimeInstance {
+  id: string;
+  attempt: number;
+  state: ContainerState;
+  image?: string;
+  imageRef?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  specHash?: string;
+}
+
+export interface Backoff {
+  /** Delay applied to the next failure (0 means restart at once). */
+  nextDelayMs: number;
+  /** Not before this time (RFC 3339). */
+  until?: string;
+  /** seq of the timer decision waiting for `until`, while it runs. */
+  timerSeq?: number;
+}
+
+export interface ContainerRecord {
+  name: string;
+  kind: ContainerKind;
+  restartCount: number;
+  /** The attempt number the next start will use (CRI metadata.attempt). */
+  nextAttempt: number;
+  current?: RuntimeInstance;
+  /** The previous terminated instance (status.lastState). */
+  last?: RuntimeInstance;
+  /** A decision in flight for this container. */
+  pending?: { action: 'start' | 'kill'; seq: number; reason: string };
+  /** Why it is not running, as status.state.waiting shows. */
+  waiting?: { reason: string; message?: string };
+  crashBackoff: Backoff;
+  pullBackoff: Backoff;
+  /** A kill was decided for this reason; cleared when the instance is replaced. */
+  killReason?: string;
+}
+
+export interface SandboxRecord {
+  attempt: number;
+  id?: string;
+  state: 'none' | 'ready' | 'notready' | 'stopped';
+  ip?: string;
+  ips?: string[];
+  pending?: { action: 'start' | 'kill'; seq: number };
+  lastError?: string;
+  backoff: Backoff;
+}
+
+export interface Termination {
+  since: string;
+  reason: string;
+  gracePeriodSeconds: number;
+}
+
+export interface PodRecord {
+  ref: PodRef;
+  origin: 'api' | 'file';
+  file?: string;
+  pod: Pod;
+  firstSeenAt: string;
+  startTime?: string;
+  sandbox: SandboxRecord;
+  containers: Record<string, ContainerRecord>;
+  terminating?: Termination;
+  /** The source no longer has the pod (deleted from the API, manifest removed). */
+  goneFromSource?: boolean;
+  apiDelete?: { seq: number; done?: boolean };
+  cleanup?: { seq: number };
+  /** Last status handed to the status effect, to patch only changes. */
+  lastStatus?: PodStatus;
+  /** A status patch failed; re-send at the next chance. */
+  statusDirty?: boolean;
+  rejected?: string[];
+}
+
+/** Runtime objects carrying our labels but belonging to no pod we know (after a relist). */
+export interface Orphan {
+  podUid: string;
+  sandboxIds: string[];
+  containerIds: string[];
+}
+
+export interface PodsState {
+  pods: Record<string, PodRecord>;
+  orphans: Record<string, Orphan>;
+  nodeName: string;
+  standalone: boolean;
+  /** Set by AgentStarted; nothing is decided for pods until the runtime has been relisted. */
+  runtimeSynced: boolean;
+  /** Sources that have delivered a full list since start-up (api, file). */
+  sourcesSynced: { api: boolean; file: boolean };
+  apiReachable: boolean;
+  hostIP?: string;
+  allocatable?: Record<string, string>;
+  podLogsDir?: string;
+}
+
+export const initialPodsState = (): PodsState => ({
+  pods: {},
+  orphans: {},
+  nodeName: '',
+  standalone: true,
+  runtimeSynced: false,
+  sourcesSynced: { api: false, file: false },
+  apiReachable: false,
+});
+
+export const emptyBackoff = (): Backoff => ({ nextDelayMs: 0 });

@@ -1,0 +1,116 @@
+// The pod status the kubelet reports (upstream generateAPIPodStatus / getPhase), computed purely
+// from the pod record; transition times come from the previous status or the entry's time.
+import type { Container } from '../../model/pod.ts';
+import { isTerminal, shouldRestart } from './sync.ts';
+import { qosClass } from './qos.ts';
+import type { ContainerRecord, PodRecord, RuntimeInstance } from './state.ts';
+import type { ContainerStateJson, ContainerStatusJson, PodConditionJson, PodStatus } from './status-types.ts';
+
+const cid = (i: RuntimeInstance) => `containerd://${i.id}`;
+
+function terminated(i: RuntimeInstance): ContainerStateJson {
+  return {
+    terminated: {
+      exitCode: i.exitCode ?? 0,
+      reason: i.reason || (i.exitCode === 0 ? 'Completed' : 'Error'),
+      ...(i.message ? { message: i.message } : {}),
+      startedAt: i.startedAt,
+      finishedAt: i.finishedAt,
+      containerID: cid(i),
+    },
+  };
+}
+
+function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord): ContainerStatusJson {
+  const cur = c.current;
+  let state: ContainerStateJson;
+  let lastState: ContainerStateJson = c.last ? terminated(c.last) : {};
+  if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
+  else if (cur.state === 'running' || cur.state === 'created') state = { running: { startedAt: cur.startedAt } };
+  else if (cur.state === 'exited' && !rec.terminating && shouldRestart(rec, c) && !isTerminal(rec)) {
+    // Waiting to be restarted: the dead instance moves to lastState, as upstream shows it.
+    state = { waiting: { reason: c.waiting?.reason ?? 'CrashLoopBackOff', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
+    lastState = terminated(cur);
+  } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur);
+  const isRunning = state.running !== undefined;
+  return {
+    name: spec.name,
+    state,
+    lastState,
+    // Without a readiness probe a running container is ready (probes refine this).
+    ready: isRunning && !rec.terminating,
+    restartCount: c.restartCount,
+    image: spec.image ?? '',
+    imageID: cur?.imageRef ?? '',
+    ...(cur ? { containerID: cid(cur) } : {}),
+    started: isRunning,
+  };
+}
+
+export function phaseOf(rec: PodRecord, statuses: ContainerStatusJson[], inits: ContainerStatusJson[]): PodStatus['phase'] {
+  const policy = rec.pod.spec.restartPolicy ?? 'Always';
+  const initRecs = (rec.pod.spec.initContainers ?? []).map((c) => rec.containers[c.name]);
+  const initFailedForGood = policy === 'Never' && initRecs.some((c) => c.kind === 'init' && c.current?.state === 'exited' && c.current.exitCode !== 0);
+  if (initFailedForGood) return 'Failed';
+  const pendingInit = initRecs.some((c) => (c.kind === 'init' ? !(c.current?.state === 'exited' && c.current.exitCode === 0) : c.current?.state !== 'running'));
+  if (pendingInit && !inits.every((s) => s.started || s.state.terminated?.exitCode === 0)) return 'Pending';
+  let waiting = 0, running = 0, stopped = 0, succeeded = 0;
+  for (const s of statuses) {
+    if (s.state.running) running++;
+    else if (s.state.terminated) { stopped++; if (s.state.terminated.exitCode === 0) succeeded++; }
+    else if (s.state.waiting) { if (s.lastState.terminated) { stopped++; if (s.lastState.terminated.exitCode === 0) succeeded++; } else waiting++; }
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (policy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (policy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
+function cond(prev: PodStatus | undefined, at: string, type: string, ok: boolean, reason?: string): PodConditionJson {
+  const status = ok ? 'True' : 'False';
+  const old = prev?.conditions.find((c) => c.type === type);
+  return {
+    type,
+    status,
+    lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at,
+    ...(ok || !reason ? {} : { reason }),
+  };
+}
+
+export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatus {
+  const prev = rec.lastStatus;
+  const inits = (rec.pod.spec.initContainers ?? []).map((s) => containerStatus(rec, s, rec.containers[s.name]));
+  const apps = rec.pod.spec.containers.map((s) => containerStatus(rec, s, rec.containers[s.name]));
+  const phase = phaseOf(rec, apps, inits);
+  const initialized = (rec.pod.spec.initContainers ?? []).every((s) => {
+    const c = rec.containers[s.name];
+    return c.kind === 'sidecar' ? c.current !== undefined : c.current?.state === 'exited' && c.current.exitCode === 0;
+  });
+  const terminal = phase === 'Succeeded' || phase === 'Failed';
+  const containersReady = apps.every((s) => s.ready) && !terminal;
+  const sandboxReady = rec.sandbox.state === 'ready' && !rec.terminating;
+  const conditions = [
+    cond(prev, at, 'PodReadyToStartContainers', sandboxReady),
+    cond(prev, at, 'Initialized', initialized, 'ContainersNotInitialized'),
+    cond(prev, at, 'Ready', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+    cond(prev, at, 'ContainersReady', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+    cond(prev, at, 'PodScheduled', true),
+  ];
+  const ip = rec.pod.spec.hostNetwork ? hostIP : rec.sandbox.ip;
+  const ips = rec.pod.spec.hostNetwork ? (hostIP ? [hostIP] : []) : (rec.sandbox.ips?.length ? rec.sandbox.ips : ip ? [ip] : []);
+  return {
+    phase,
+    conditions,
+    containerStatuses: apps,
+    initContainerStatuses: inits,
+    ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+    ...(ip ? { podIP: ip, podIPs: ips.map((x) => ({ ip: x })) } : {}),
+    ...(rec.startTime ? { startTime: rec.startTime } : {}),
+    qosClass: qosClass(rec.pod),
+  };
+}
