@@ -15,14 +15,15 @@ import { runVerify } from '../../src/cli/commands/verify.ts';
 import { counterDecider, lifecycleDecider, podRef } from './helpers/test-deciders.ts';
 import { tempDirs } from './helpers/temp-dir.ts';
 
-const op = fc.oneof(
+type Op = { t: 'add'; n: number; pod?: number } | { t: 'tick'; ms: number } | { t: 'burst'; k: number };
+const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('add' as const), n: fc.integer({ min: 0, max: 7 }), pod: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }),
   fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 5000 }) }),
   fc.record({ t: fc.constant('burst' as const), k: fc.integer({ min: 2, max: 6 }) }),
 );
 
 /** Run a scripted sequence through a fresh engine whose Milestone effect reports an outcome. */
-async function runScript(root: string, ops: fc.infer<typeof op>[], snapshotEvery: number) {
+async function runScript(root: string, ops: Op[], snapshotEvery: number) {
   const store = await LogStore.open(logDir(root));
   const clock = new VirtualClock();
   const engine = await Engine.start({
@@ -41,7 +42,7 @@ async function runScript(root: string, ops: fc.infer<typeof op>[], snapshotEvery
 
 async function tamper(root: string, seq: number, mutate: (raw: Record<string, unknown>) => Record<string, unknown> | undefined) {
   const db = new Level<string, string>(logDir(root));
-  const log = db.sublevel<string, string>('log');
+  const log = db.sublevel<string, string>('log', { valueEncoding: 'utf8' });
   const key = String(seq).padStart(16, '0');
   const next = mutate(JSON.parse((await log.get(key))!));
   if (next) await log.put(key, JSON.stringify(next));

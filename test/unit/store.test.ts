@@ -133,7 +133,7 @@ describe('log store', () => {
     await store.append([obs(1, minute(0)), obs(2, minute(0)), obs(3, minute(0))]);
     await store.close();
     const raw = new Level<string, string>(dir);
-    await raw.sublevel<string, string>('log').put('0000000000000002', '{"v":1,"seq":2,"at":');
+    await raw.sublevel<string, string>('log', { valueEncoding: 'utf8' }).put('0000000000000002', '{"v":1,"seq":2,"at":');
     await raw.close();
     store = await LogStore.open(dir);
     const rs = await collect(store.readRange());
