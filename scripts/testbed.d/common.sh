@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Shared settings and helpers for scripts/install, scripts/testbed, scripts/test and scripts/demo.
+# Everything the testbed runs lives under $TESTBED_DIR; long-lived build output under
+# $LEDGERLET_CACHE. Both are outside the git tree and can be overridden from the environment.
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PATH="/usr/local/go/bin:${PATH}"
+
+TESTBED_DIR="${TESTBED_DIR:-/var/lib/ledgerlet-testbed}"
+LEDGERLET_CACHE="${LEDGERLET_CACHE:-/var/cache/ledgerlet}"
+TESTBED_NODE_NAME="${TESTBED_NODE_NAME:-ledgerlet-node-1}"
+TESTBED_REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-5000}"
+TESTBED_APISERVER_PORT="${TESTBED_APISERVER_PORT:-6443}"
+TESTBED_ETCD_CLIENT_PORT="${TESTBED_ETCD_CLIENT_PORT:-12379}"
+TESTBED_ETCD_PEER_PORT="${TESTBED_ETCD_PEER_PORT:-12380}"
+TESTBED_CNI_SUBNET="${TESTBED_CNI_SUBNET:-10.88.0.0/16}"
+TESTBED_CNI_BRIDGE="${TESTBED_CNI_BRIDGE:-ledgerlet0}"
+TESTBED_SERVICE_CIDR="${TESTBED_SERVICE_CIDR:-10.96.0.0/12}"
+TESTBED_REGISTRY="127.0.0.1:${TESTBED_REGISTRY_PORT}"
+
+# The one Kubernetes pin: read from the wrapper module, never written twice.
+K8S_MODULE_DIR="${REPO_ROOT}/testbed/k8s"
+ETCD_MODULE_DIR="${REPO_ROOT}/testbed/etcd"
+K8S_VERSION="$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "${K8S_MODULE_DIR}/go.mod")"
+ETCD_VERSION="$(awk '$1=="go.etcd.io/etcd/server/v3" && $2 ~ /^v/ {print $2; exit}' "${ETCD_MODULE_DIR}/go.mod")"
+K8S_BIN_DIR="${LEDGERLET_CACHE}/k8s-${K8S_VERSION}/bin"
+ETCD_BIN_DIR="${LEDGERLET_CACHE}/etcd-${ETCD_VERSION}/bin"
+# One folder with every binary the testbed built (symlinks into the versioned caches).
+TESTBED_BIN="${LEDGERLET_CACHE}/bin"
+
+# Image names. Tags name what is inside: Debian's busybox version, agnhost's own VERSION file.
+BUSYBOX_TAG="${BUSYBOX_TAG:-1.35.0}"
+PAUSE_TAG="${PAUSE_TAG:-3.10-ledgerlet}"
+TESTBED_IMAGE_BUSYBOX="${TESTBED_REGISTRY}/ledgerlet/busybox:${BUSYBOX_TAG}"
+TESTBED_IMAGE_PAUSE="${TESTBED_REGISTRY}/ledgerlet/pause:${PAUSE_TAG}"
+agnhost_tag() {
+  local v
+  v="$(cat "${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo /root/go/pkg/mod)}/k8s.io/kubernetes@${K8S_VERSION}/test/images/agnhost/VERSION" 2>/dev/null || true)"
+  echo "${v:-${K8S_VERSION}}"
+}
+
+PID_DIR="${TESTBED_DIR}/pids"
+LOG_DIR="${TESTBED_DIR}/logs"
+PKI_DIR="${TESTBED_DIR}/pki"
+CTRD_DIR="${TESTBED_DIR}/containerd"
+CTRD_SOCK="${CTRD_DIR}/containerd.sock"
+TESTBED_CRI_ENDPOINT="unix://${CTRD_SOCK}"
+CNI_CONF_DIR="${TESTBED_DIR}/cni/net.d"
+CNI_DATA_DIR="${TESTBED_DIR}/cni/networks"
+ADMIN_KUBECONFIG="${TESTBED_DIR}/kubeconfig/admin.kubeconfig"
+NODE_KUBECONFIG="${TESTBED_DIR}/kubeconfig/node.kubeconfig"
+APISERVER_URL="https://127.0.0.1:${TESTBED_APISERVER_PORT}"
+
+log() { printf '[testbed %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+require_root() { [ "$(id -u)" = 0 ] || die "must run as root (containerd, CNI and mounts need it)"; }
+
+# --- processes ---------------------------------------------------------------------------
+# Each component runs in its own session (setsid), so its pid is also its process group id.
+# The pid file holds the pid and the executable, so a recycled pid is never mistaken for ours.
+
+pid_of() { # name -> prints pid if the recorded process is alive and is the recorded binary
+  local f="${PID_DIR}/$1.pid" pid exe
+  [ -f "$f" ] || return 1
+  read -r pid exe < "$f" || return 1
+  [ -n "${pid:-}" ] && [ -d "/proc/${pid}" ] || return 1
+  if [ -n "${exe:-}" ]; then
+    [ "$(readlink -f "/proc/${pid}/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || return 1
+  fi
+  echo "$pid"
+}
+
+is_running() { pid_of "$1" >/dev/null; }
+
+start_bg() { # name exe args... : start in its own session, log to $LOG_DIR/name.log
+  local name="$1"; shift
+  local exe="$1"
+  mkdir -p "$PID_DIR" "$LOG_DIR"
+  {
+    printf '\n=== %s starting %s\n' "$(date -Is)" "$*"
+  } >> "${LOG_DIR}/${name}.log"
+  setsid nohup "$@" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null &
+  local pid=$!
+  echo "${pid} ${exe}" > "${PID_DIR}/${name}.pid"
+  log "started ${name} (pid ${pid}, log ${LOG_DIR}/${name}.log)"
+}
+
+stop_pid_group() { # name : TERM the recorded process group, then KILL after a grace period
+  local name="$1" pid i
+  pid="$(pid_of "$name")" || { rm -f "${PID_DIR}/${name}.pid"; return 0; }
+  log "stopping ${name} (pid ${pid})"
+  kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do
+    [ -d "/proc/${pid}" ] || break
+    # a zombie child of ours is gone for every purpose here
+    grep -q '^State:.*Z' "/proc/${pid}/status" 2>/dev/null && break
+    sleep 0.1
+  done
+  if [ -d "/proc/${pid}" ]; then
+    log "${name} did not stop on TERM; sending KILL"
+    kill -KILL -- "-${pid}" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "${PID_DIR}/${name}.pid"
+}
+
+wait_for() { # description max-tries command... : retry every 0.5 s
+  local what="$1" tries="$2"; shift 2
+  local i
+  for i in $(seq 1 "$tries"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
+
+sha256_of() { sha256sum | awk '{print $1}'; }

@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+# Starting, checking and stopping each testbed component. Sourced after the other parts.
+
+render() { # template output : fill @NAME@ placeholders
+  local tmpl="$1" out="$2"
+  mkdir -p "$(dirname "$out")"
+  sed -e "s|@CTRD_DIR@|${CTRD_DIR}|g" \
+      -e "s|@PAUSE_IMAGE@|${TESTBED_IMAGE_PAUSE}|g" \
+      -e "s|@CNI_CONF_DIR@|${CNI_CONF_DIR}|g" \
+      -e "s|@CNI_DATA_DIR@|${CNI_DATA_DIR}|g" \
+      -e "s|@CNI_BRIDGE@|${TESTBED_CNI_BRIDGE}|g" \
+      -e "s|@CNI_SUBNET@|${TESTBED_CNI_SUBNET}|g" \
+      -e "s|@REGISTRY@|${TESTBED_REGISTRY}|g" \
+      -e "s|@REGISTRY_DIR@|${TESTBED_DIR}/registry/storage|g" \
+      "$tmpl" > "${out}.tmp"
+  mv -f "${out}.tmp" "$out"
+}
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+ensure_port_free() { # port component
+  port_free "$1" || die "port $1 (for $2) is taken by a process the testbed did not start: $(ss -Hltnp "sport = :$1" | head -1)"
+}
+
+# --- registry ------------------------------------------------------------------------------
+registry_healthy() { curl -fsS -o /dev/null "http://${TESTBED_REGISTRY}/v2/"; }
+
+up_registry() {
+  if is_running registry && registry_healthy; then return 0; fi
+  stop_pid_group registry
+  ensure_port_free "$TESTBED_REGISTRY_PORT" registry
+  render "${REPO_ROOT}/testbed/registry/config.yml.in" "${TESTBED_DIR}/registry/config.yml"
+  mkdir -p "${TESTBED_DIR}/registry/storage"
+  start_bg registry /usr/bin/docker-registry serve "${TESTBED_DIR}/registry/config.yml"
+  wait_for registry 60 registry_healthy || die "registry did not answer on ${TESTBED_REGISTRY}; see ${LOG_DIR}/registry.log"
+}
+
+# --- containerd ----------------------------------------------------------------------------
+containerd_healthy() { "${TESTBED_BIN}/testbed-cri" -endpoint "$TESTBED_CRI_ENDPOINT" -timeout 3s version; }
+
+up_containerd() {
+  render "${REPO_ROOT}/testbed/containerd/config.toml.in" "${CTRD_DIR}/config.toml"
+  render "${REPO_ROOT}/testbed/cni/10-ledgerlet.conflist.in" "${CNI_CONF_DIR}/10-ledgerlet.conflist"
+  mkdir -p "$CNI_DATA_DIR"
+  if is_running containerd && containerd_healthy; then return 0; fi
+  stop_pid_group containerd
+  rm -f "$CTRD_SOCK"
+  start_bg containerd /usr/bin/containerd --config "${CTRD_DIR}/config.toml"
+  wait_for containerd 120 containerd_healthy || die "containerd's CRI did not answer on ${CTRD_SOCK}; see ${LOG_DIR}/containerd.log"
+}
+
+# --- etcd ----------------------------------------------------------------------------------
+etcd_healthy() { curl -fsS "http://127.0.0.1:${TESTBED_ETCD_CLIENT_PORT}/health" | grep -q '"health":"true"'; }
+
+up_etcd() {
+  if is_running etcd && etcd_healthy; then return 0; fi
+  stop_pid_group etcd
+  ensure_port_free "$TESTBED_ETCD_CLIENT_PORT" etcd
+  mkdir -p "${TESTBED_DIR}/etcd"; chmod 0700 "${TESTBED_DIR}/etcd"
+  start_bg etcd "${ETCD_BIN_DIR}/etcd" \
+    --name ledgerlet-testbed --data-dir "${TESTBED_DIR}/etcd" \
+    --listen-client-urls "http://127.0.0.1:${TESTBED_ETCD_CLIENT_PORT}" \
+    --advertise-client-urls "http://127.0.0.1:${TESTBED_ETCD_CLIENT_PORT}" \
+    --listen-peer-urls "http://127.0.0.1:${TESTBED_ETCD_PEER_PORT}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${TESTBED_ETCD_PEER_PORT}" \
+    --initial-cluster "ledgerlet-testbed=http://127.0.0.1:${TESTBED_ETCD_PEER_PORT}" \
+    --listen-metrics-urls "" --log-level warn --quota-backend-bytes 2147483648
+  wait_for etcd 120 etcd_healthy || die "etcd did not become healthy; see ${LOG_DIR}/etcd.log"
+}
+
+# --- kube-apiserver ------------------------------------------------------------------------
+admin_curl() {
+  curl -fsS --cacert "${PKI_DIR}/ca.crt" --cert "${PKI_DIR}/admin.crt" --key "${PKI_DIR}/admin.key" "$@"
+}
+apiserver_ready() { admin_curl "${APISERVER_URL}/readyz" | grep -qx ok; }
+
+up_apiserver() {
+  if is_running kube-apiserver && apiserver_ready; then return 0; fi
+  stop_pid_group kube-apiserver
+  ensure_port_free "$TESTBED_APISERVER_PORT" kube-apiserver
+  mkdir -p "${TESTBED_DIR}/apiserver"
+  start_bg kube-apiserver "${K8S_BIN_DIR}/kube-apiserver" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="${TESTBED_APISERVER_PORT}" \
+    --cert-dir="${TESTBED_DIR}/apiserver" \
+    --etcd-servers="http://127.0.0.1:${TESTBED_ETCD_CLIENT_PORT}" \
+    --tls-cert-file="${PKI_DIR}/apiserver.crt" --tls-private-key-file="${PKI_DIR}/apiserver.key" \
+    --client-ca-file="${PKI_DIR}/ca.crt" \
+    --kubelet-client-certificate="${PKI_DIR}/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="${PKI_DIR}/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority="${PKI_DIR}/ca.crt" \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="${PKI_DIR}/sa.pub" \
+    --service-account-signing-key-file="${PKI_DIR}/sa.key" \
+    --api-audiences=https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range="${TESTBED_SERVICE_CIDR}" \
+    --authorization-mode=Node,RBAC \
+    --enable-admission-plugins=NodeRestriction \
+    --allow-privileged=true \
+    --endpoint-reconciler-type=none \
+    --profiling=false
+  wait_for kube-apiserver 240 apiserver_ready || die "kube-apiserver did not become ready; see ${LOG_DIR}/kube-apiserver.log"
+}
+
+# --- controller-manager and scheduler --------------------------------------------------------
+cm_healthy() { curl -fsSk https://127.0.0.1:10257/healthz | grep -qx ok; }
+sched_healthy() { curl -fsSk https://127.0.0.1:10259/healthz | grep -qx ok; }
+
+up_controller_manager() {
+  if is_running kube-controller-manager && cm_healthy; then return 0; fi
+  stop_pid_group kube-controller-manager
+  ensure_port_free 10257 kube-controller-manager
+  local kc="${TESTBED_DIR}/kubeconfig/controller-manager.kubeconfig"
+  start_bg kube-controller-manager "${K8S_BIN_DIR}/kube-controller-manager" \
+    --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
+    --bind-address=127.0.0.1 --secure-port=10257 --cert-dir="${TESTBED_DIR}/controller-manager" \
+    --leader-elect=false --use-service-account-credentials=true \
+    --service-account-private-key-file="${PKI_DIR}/sa.key" --root-ca-file="${PKI_DIR}/ca.crt" \
+    --cluster-signing-cert-file="${PKI_DIR}/ca.crt" --cluster-signing-key-file="${PKI_DIR}/ca.key" \
+    --service-cluster-ip-range="${TESTBED_SERVICE_CIDR}" \
+    --profiling=false
+  wait_for kube-controller-manager 120 cm_healthy || die "kube-controller-manager did not become healthy; see ${LOG_DIR}/kube-controller-manager.log"
+}
+
+up_scheduler() {
+  if is_running kube-scheduler && sched_healthy; then return 0; fi
+  stop_pid_group kube-scheduler
+  ensure_port_free 10259 kube-scheduler
+  local kc="${TESTBED_DIR}/kubeconfig/scheduler.kubeconfig"
+  start_bg kube-scheduler "${K8S_BIN_DIR}/kube-scheduler" \
+    --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
+    --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false
+  wait_for kube-scheduler 120 sched_healthy || die "kube-scheduler did not become healthy; see ${LOG_DIR}/kube-scheduler.log"
+}
+
+# --- down ------------------------------------------------------------------------------------
+clean_runtime() {
+  # 1) through CRI while containerd runs: stops containers, tears down CNI, removes sandboxes
+  if is_running containerd && [ -x "${TESTBED_BIN}/testbed-cri" ]; then
+    "${TESTBED_BIN}/testbed-cri" -endpoint "$TESTBED_CRI_ENDPOINT" -timeout 60s clean >&2 \
+      || log "CRI clean-up reported errors; falling back to runc for what is left"
+  fi
+}
+
+clean_leftovers() {
+  # 2) shims of this containerd (their command line names this containerd's socket)
+  local pid cmd
+  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address ${CTRD_SOCK}( |$)" 2>/dev/null || true); do
+    cmd="$(tr '\0' ' ' < "/proc/${pid}/cmdline" 2>/dev/null || true)"
+    case "$cmd" in *"-address ${CTRD_SOCK} "*|*"-address ${CTRD_SOCK}") ;; *) continue ;; esac
+    log "killing leftover shim ${pid}"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  # 3) containers still known to runc under this testbed's runc root
+  local root id
+  for root in "${CTRD_DIR}"/runc/*; do
+    [ -d "$root" ] || continue
+    for id in $(runc --root "$root" list -q 2>/dev/null || true); do
+      log "removing leftover container ${id}"
+      runc --root "$root" kill -a "$id" KILL 2>/dev/null || true
+      runc --root "$root" delete -f "$id" 2>/dev/null || true
+    done
+  done
+  # 4) mounts left under the testbed's containerd directories
+  local m
+  for m in $(awk -v d="${CTRD_DIR}/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+
+ALL_COMPONENTS=(registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler)

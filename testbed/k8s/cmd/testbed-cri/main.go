@@ -1,0 +1,121 @@
+// testbed-cri is the testbed's own small CRI client (the crictl it does not have).
+//
+//	testbed-cri -endpoint unix:///path/containerd.sock version
+//	testbed-cri -endpoint ... ps        # pod sandboxes and containers, one per line
+//	testbed-cri -endpoint ... images    # image references known to the runtime
+//	testbed-cri -endpoint ... clean     # stop and remove every container and pod sandbox
+//
+// `scripts/testbed down` runs `clean` before it stops containerd, so no shim or container
+// started through the testbed's containerd is left running.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", os.Getenv("TESTBED_CRI_ENDPOINT"), "CRI endpoint (unix:///path)")
+	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline")
+	flag.Parse()
+	if *endpoint == "" || flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: testbed-cri -endpoint unix:///path.sock version|ps|images|clean")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+
+	target := *endpoint
+	if !strings.HasPrefix(target, "unix://") {
+		target = "unix://" + target
+	}
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fail(err)
+	}
+	defer conn.Close()
+	rt := runtimeapi.NewRuntimeServiceClient(conn)
+	img := runtimeapi.NewImageServiceClient(conn)
+
+	switch flag.Arg(0) {
+	case "version":
+		v, err := rt.Version(ctx, &runtimeapi.VersionRequest{})
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s %s (CRI %s)\n", v.RuntimeName, v.RuntimeVersion, v.RuntimeApiVersion)
+	case "ps":
+		pods, err := rt.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{})
+		if err != nil {
+			fail(err)
+		}
+		for _, p := range pods.Items {
+			fmt.Printf("sandbox   %.13s  %-8s %s/%s\n", p.Id, strings.TrimPrefix(p.State.String(), "SANDBOX_"), p.Metadata.GetNamespace(), p.Metadata.GetName())
+		}
+		cs, err := rt.ListContainers(ctx, &runtimeapi.ListContainersRequest{})
+		if err != nil {
+			fail(err)
+		}
+		for _, c := range cs.Containers {
+			fmt.Printf("container %.13s  %-8s %s (sandbox %.13s) %s\n", c.Id, strings.TrimPrefix(c.State.String(), "CONTAINER_"), c.Metadata.GetName(), c.PodSandboxId, c.Image.GetImage())
+		}
+	case "images":
+		is, err := img.ListImages(ctx, &runtimeapi.ListImagesRequest{})
+		if err != nil {
+			fail(err)
+		}
+		for _, i := range is.Images {
+			fmt.Printf("%s %s\n", strings.Join(i.RepoTags, ","), i.Id)
+		}
+	case "clean":
+		failed := false
+		cs, err := rt.ListContainers(ctx, &runtimeapi.ListContainersRequest{})
+		if err != nil {
+			fail(err)
+		}
+		for _, c := range cs.Containers {
+			if _, err := rt.StopContainer(ctx, &runtimeapi.StopContainerRequest{ContainerId: c.Id, Timeout: 0}); err != nil {
+				fmt.Fprintf(os.Stderr, "stop container %s: %v\n", c.Id, err)
+				failed = true
+			}
+			if _, err := rt.RemoveContainer(ctx, &runtimeapi.RemoveContainerRequest{ContainerId: c.Id}); err != nil {
+				fmt.Fprintf(os.Stderr, "remove container %s: %v\n", c.Id, err)
+				failed = true
+			}
+		}
+		pods, err := rt.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{})
+		if err != nil {
+			fail(err)
+		}
+		for _, p := range pods.Items {
+			if _, err := rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: p.Id}); err != nil {
+				fmt.Fprintf(os.Stderr, "stop sandbox %s: %v\n", p.Id, err)
+				failed = true
+			}
+			if _, err := rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: p.Id}); err != nil {
+				fmt.Fprintf(os.Stderr, "remove sandbox %s: %v\n", p.Id, err)
+				failed = true
+			}
+		}
+		fmt.Printf("removed %d containers and %d pod sandboxes\n", len(cs.Containers), len(pods.Items))
+		if failed {
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "testbed-cri:", err)
+	os.Exit(1)
+}
