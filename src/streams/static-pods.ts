@@ -312,7 +312,7 @@ export function staticPods$(opts: StaticPodsOptions): Observable<ObservationDraf
           if (stop.signal.aborted) return;
           subscriber.next(d);
         }
-        await ensureWatch();
+        await ensureWatch().catch(() => undefined);
         if (stop.signal.aborted) return;
         if (dirty) continue;
         wake = new AbortController();
