@@ -1,0 +1,31 @@
+// Pod decisions that write to the API server: status patches and the final delete (grace 0).
+import type { KubeClients } from '../../adapters/kube/connect.ts';
+import { deletePod, patchPodStatus } from '../../adapters/kube/pods.ts';
+import { isNotFound } from '../../adapters/kube/errors.ts';
+import type { Entry, OutcomeDraft } from '../../model/entry.ts';
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export async function patchStatus(clients: KubeClients | undefined, d: Entry): Promise<OutcomeDraft[]> {
+  const { status, origin } = d.data as { status: Record<string, unknown>; origin: 'api' | 'file' };
+  // Static pods report through their mirror pod, which this agent does not create yet.
+  if (!clients || origin !== 'api' || !d.pod) return [];
+  try {
+    await patchPodStatus(clients, d.pod, undefined, status);
+    return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase } }];
+  } catch (e) {
+    // A pod already gone from the API has no status to patch: not a failure worth retrying.
+    if (isNotFound(e)) return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase, podGone: true } }];
+    return [{ type: 'PodStatusPatchFailed', pod: d.pod, data: { error: message(e) } }];
+  }
+}
+
+export async function deletePodObject(clients: KubeClients | undefined, d: Entry): Promise<OutcomeDraft[]> {
+  if (!clients || !d.pod) return [];
+  try {
+    const r = await deletePod(clients, d.pod, { gracePeriodSeconds: 0 });
+    return [{ type: 'PodObjectDeleted', pod: d.pod, data: { alreadyGone: !r.deleted } }];
+  } catch (e) {
+    return [{ type: 'PodObjectDeleteFailed', pod: d.pod, data: { error: message(e) } }];
+  }
+}

@@ -1,0 +1,122 @@
+// ContainerStartRequested → pull (per imagePullPolicy), create and start, then the postStart hook.
+// Idempotent: a container for this pod, name and attempt that already exists is reused.
+import type { ContainerConfig } from '../../adapters/cri/index.ts';
+import type { Entry, OutcomeDraft } from '../../model/entry.ts';
+import { Labels } from '../../model/runtime-observations.ts';
+import type { ContainerPlan, SandboxPlan } from '../../reducers/pods/plans.ts';
+import { runHook } from '../hooks.ts';
+import type { RuntimeEffectDeps } from './deps.ts';
+import { ContainerConfigError, expand, finishEnv } from './env.ts';
+import { sandboxConfig } from './sandbox-config.ts';
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+interface StartData {
+  plan: ContainerPlan;
+  sandboxId: string;
+  sandbox: SandboxPlan;
+  restartCount: number;
+}
+
+async function ensureImage(deps: RuntimeEffectDeps, plan: ContainerPlan): Promise<{ pulled: boolean; imageRef?: string }> {
+  const spec = { image: plan.image };
+  if (plan.pullPolicy !== 'Always') {
+    const present = await deps.cri.imageStatus(spec);
+    if (present) return { pulled: false, imageRef: present.id };
+    if (plan.pullPolicy === 'Never') throw Object.assign(new Error(`Container image "${plan.image}" is not present with pull policy of Never`), { reason: 'ErrImageNeverPull' });
+  }
+  return { pulled: true, imageRef: await deps.cri.pullImage(spec) };
+}
+
+function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<string, string>, restartCount: number): ContainerConfig {
+  return {
+    metadata: { name: plan.name, attempt: plan.attempt },
+    image: { image: plan.image, userSpecifiedImage: plan.image },
+    command: plan.command.map((c) => expand(c, vars)),
+    args: plan.args.map((a) => expand(a, vars)),
+    workingDir: plan.workingDir,
+    envs: [...vars].map(([key, value]) => ({ key, value })),
+    labels: {
+      [Labels.podName]: sandbox.name,
+      [Labels.podNamespace]: sandbox.namespace,
+      [Labels.podUid]: sandbox.uid,
+      [Labels.containerName]: plan.name,
+      [Labels.specHash]: plan.specHash,
+    },
+    annotations: {
+      'io.kubernetes.container.restartCount': String(restartCount),
+      'io.kubernetes.container.terminationMessagePath': plan.terminationMessagePath,
+      'io.kubernetes.pod.terminationGracePeriod': '30',
+    },
+    logPath: plan.logPath,
+    stdin: plan.stdin,
+    tty: plan.tty,
+    linux: {
+      resources: {
+        cpuShares: plan.cpuShares,
+        ...(plan.cpuQuota !== undefined ? { cpuQuota: plan.cpuQuota, cpuPeriod: plan.cpuPeriod } : {}),
+        ...(plan.memoryLimitBytes !== undefined ? { memoryLimitInBytes: plan.memoryLimitBytes } : {}),
+      },
+      securityContext: {
+        privileged: plan.privileged,
+        readonlyRootfs: plan.readOnlyRootFilesystem,
+        ...(plan.runAsUser !== undefined ? { runAsUser: { value: plan.runAsUser } } : {}),
+        ...(plan.runAsGroup !== undefined ? { runAsGroup: { value: plan.runAsGroup } } : {}),
+        namespaceOptions: { network: sandbox.hostNetwork ? 'NODE' : 'POD', pid: sandbox.hostPID ? 'NODE' : 'CONTAINER', ipc: sandbox.hostIPC ? 'NODE' : 'POD' },
+      },
+    },
+  };
+}
+
+export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
+  const { plan, sandboxId, sandbox, restartCount } = d.data as StartData;
+  const failed = (stage: string, reason: string, msg: string, created = false): OutcomeDraft[] => [
+    { type: 'ContainerStartFailed', pod: d.pod, data: { name: plan.name, attempt: plan.attempt, stage, reason, message: msg, created } },
+  ];
+  let image: { pulled: boolean; imageRef?: string };
+  try {
+    image = await ensureImage(deps, plan);
+  } catch (e) {
+    return failed('pull', (e as { reason?: string }).reason ?? 'ErrImagePull', message(e));
+  }
+  let vars: Map<string, string>;
+  try {
+    vars = await finishEnv(plan, sandbox.namespace, deps);
+  } catch (e) {
+    if (e instanceof ContainerConfigError) return failed('config', 'CreateContainerConfigError', e.message);
+    return failed('config', 'CreateContainerConfigError', message(e));
+  }
+  let id: string | undefined;
+  try {
+    const same = (await deps.cri.listContainers({ podSandboxId: sandboxId, labelSelector: { [Labels.containerName]: plan.name } }))
+      .find((c) => c.metadata.attempt === plan.attempt);
+    id = same?.id ?? (await deps.cri.createContainer(sandboxId, containerConfig(plan, sandbox, vars, restartCount), sandboxConfig(sandbox, await deps.dns())));
+    if (!same || same.state === 'CONTAINER_CREATED') await deps.cri.startContainer(id);
+  } catch (e) {
+    return id ? failed('start', 'RunContainerError', message(e), true) : failed('create', 'CreateContainerError', message(e));
+  }
+  const status = await deps.cri.containerStatus(id).catch(() => undefined);
+  const started: OutcomeDraft = {
+    type: 'ContainerStarted',
+    pod: d.pod,
+    data: {
+      name: plan.name,
+      containerId: id,
+      attempt: plan.attempt,
+      image: plan.image,
+      imageRef: status?.imageRef || image.imageRef,
+      startedAt: status?.startedAt,
+      specHash: plan.specHash,
+      pulled: image.pulled,
+    },
+  };
+  if (plan.postStart) {
+    const hook = await runHook(plan.postStart, { cri: deps.cri, containerId: id, podIP: undefined, ports: plan.ports, timeoutSeconds: 30, sleep: (ms) => deps.clock.sleep(ms) });
+    if (!hook.ok) {
+      // Upstream kills a container whose postStart hook failed; it is then restarted per policy.
+      await deps.cri.stopContainer(id, 2).catch(() => undefined);
+      return [started, { type: 'PostStartHookFailed', pod: d.pod, data: { name: plan.name, containerId: id, detail: hook.detail ?? '' } }];
+    }
+  }
+  return [started];
+}

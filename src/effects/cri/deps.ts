@@ -1,0 +1,18 @@
+// What the runtime effects need, injected so tests and the agent wire real clients.
+import type { CriClient } from '../../adapters/cri/index.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { DnsSettings } from './sandbox-config.ts';
+
+export interface RuntimeEffectDeps {
+  cri: CriClient;
+  clock: Clock;
+  /** Cluster DNS settings and the host's resolv.conf, read when a sandbox is made. */
+  dns: () => Promise<DnsSettings>;
+  /** configMapKeyRef / secretKeyRef and envFrom lookups; undefined when running standalone. */
+  lookup?: {
+    configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+    secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  };
+  /** Creates directories (pod log dirs). */
+  mkdirp: (dir: string) => Promise<void>;
+}
