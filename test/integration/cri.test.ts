@@ -202,6 +202,20 @@ describe('CRI adapter against the testbed containerd', function () {
     expect(ok.stdout.split('\0').filter(Boolean)).to.deep.equal(['sleep', '3600']);
   });
 
+  it('turns an ExecSync past its own timeout into DEADLINE_EXCEEDED from the runtime', async () => {
+    const e = await expectCriError(cri.execSync(containerId, ['sleep', '30'], 1));
+    expect(e.codeName).to.equal('DEADLINE_EXCEEDED');
+    expect(e.details).to.contain('timeout 1s exceeded');
+  });
+
+  it('names the existing container when the deterministic name is taken again', async () => {
+    const again: ContainerConfig = { metadata: { name: 'app', attempt: 0 }, image: { image: env.imageBusybox }, command: ['true'] };
+    const e = await expectCriError(cri.createContainer(sandboxId, again, sandboxConfig));
+    expect(e.reservedFor(), e.message).to.equal(containerId);
+    const s = await expectCriError(cri.runPodSandbox(sandboxConfig));
+    expect(s.reservedFor(), s.message).to.equal(sandboxId);
+  });
+
   it('reports container stats with a working set', async () => {
     const st = await cri.containerStats(containerId);
     expect(st.id).to.equal(containerId);
@@ -237,6 +251,15 @@ describe('CRI adapter against the testbed containerd', function () {
     const e = await expectCriError(cri.podSandboxStatus(sandboxId));
     expect(e.isNotFound(), e.message).to.equal(true);
     sandboxId = '';
+  });
+
+  it('answers NOT_FOUND for objects and images that do not exist', async () => {
+    const stop = await expectCriError(cri.stopContainer('0'.repeat(64), 0));
+    expect(stop.isNotFound(), stop.message).to.equal(true);
+    const sb = await expectCriError(cri.stopPodSandbox('0'.repeat(64)));
+    expect(sb.isNotFound(), sb.message).to.equal(true);
+    const pull = await expectCriError(cri.pullImage({ image: `${env.registry}/ledgerlet/does-not-exist:${uid.slice(0, 8)}` }));
+    expect(pull.isNotFound(), pull.message).to.equal(true);
   });
 
   it('fails within its deadline with a clear CriError where nothing listens', async () => {

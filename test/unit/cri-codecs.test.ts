@@ -280,6 +280,14 @@ describe('CriError', () => {
     expect(isNotFound(new Error('not found'))).to.equal(false);
   });
 
+  it('extracts the existing id from a "name is reserved" failure', () => {
+    const id = 'f'.repeat(64);
+    const base = { kind: 'rpc' as const, service: 'RuntimeService', method: 'CreateContainer', endpoint: 'unix:///s' };
+    const e = new CriError({ ...base, code: Status.UNKNOWN, details: `failed to reserve container name "app_p_ns_u_0": name "app_p_ns_u_0" is reserved for "${id}"` });
+    expect(e.reservedFor()).to.equal(id);
+    expect(new CriError({ ...base, code: Status.UNKNOWN, details: 'disk full' }).reservedFor()).to.equal(undefined);
+  });
+
   it('marks unavailable and deadline failures as transient, and decode failures as not NOT_FOUND', () => {
     const base = { details: 'x', service: 'RuntimeService', method: 'Version', endpoint: 'unix:///s' };
     expect(new CriError({ ...base, kind: 'rpc', code: Status.UNAVAILABLE }).isTransient()).to.equal(true);

@@ -77,6 +77,16 @@ export class CriError extends GrpcAdapterError {
   constructor(init: GrpcErrorInit) {
     super('CRI', init);
   }
+
+  /**
+   * When RunPodSandbox/CreateContainer failed because the deterministic name is already taken
+   * (containerd: `name "..." is reserved for "<id>"`, status UNKNOWN), the id of the existing
+   * object, so a replayed intent can adopt it instead of making a second one.
+   */
+  reservedFor(): string | undefined {
+    if (this.kind !== 'rpc') return undefined;
+    return /is reserved for "([0-9a-f]{64})"/.exec(this.details)?.[1];
+  }
 }
 
 export function isCriError(e: unknown): e is CriError {
