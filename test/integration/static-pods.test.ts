@@ -12,6 +12,16 @@ import type { Pod } from '../../src/model/pod.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
 import { staticPods$ } from '../../src/streams/static-pods.ts';
 import { canonicalJson, staticPodFromManifest, staticPodUid } from '../../src/streams/static-pod-identity.ts';
+import { ManifestRejected, StaticPodObserved, StaticPodRemoved, StaticPodsListed } from '../../src/model/runtime-observations.ts';
+
+/** Every payload must satisfy the contract codec of its type (src/model/runtime-observations.ts). */
+const CONTRACT: Record<string, { is: (u: unknown) => boolean }> = {
+  PodObserved: StaticPodObserved,
+  StaticPodRemoved,
+  StaticPodsListed,
+  ManifestRejected,
+  StaticPodPathUnreadable: { is: (u) => typeof (u as { dir?: unknown }).dir === 'string' && typeof (u as { error?: unknown }).error === 'string' },
+};
 
 const RESYNC = 20_000;
 
@@ -52,6 +62,11 @@ describe('staticPods$ (real files, virtual clock)', () => {
     sub?.unsubscribe();
     sub = undefined;
     rmSync(dir, { recursive: true, force: true });
+    for (const d of seen) {
+      expect(d.source).to.equal('static-pods');
+      expect(CONTRACT[d.type], `unexpected observation type ${d.type}`).to.not.equal(undefined);
+      expect(CONTRACT[d.type].is(d.data), `${d.type} payload matches its codec: ${JSON.stringify(d.data)}`).to.equal(true);
+    }
   });
 
   const start = async (path = dir, watch = false) => {

@@ -7,6 +7,19 @@ import type { ObservationDraft } from '../../src/model/entry.ts';
 import type { RuntimeContainer, RuntimeSandbox } from '../../src/model/runtime-observations.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
 import { createPlegStats, pleg$, type PlegRuntime, type PlegStats } from '../../src/streams/pleg.ts';
+import * as C from '../../src/model/runtime-observations.ts';
+
+/** Every payload must satisfy the contract codec of its type (src/model/runtime-observations.ts). */
+const CONTRACT: Record<string, { is: (u: unknown) => boolean }> = {
+  RuntimeRelisted: C.RuntimeRelisted,
+  ContainerStateChanged: C.ContainerStateChanged,
+  ContainerRemovedFromRuntime: C.ContainerRemovedFromRuntime,
+  PodSandboxStateChanged: C.PodSandboxStateChanged,
+  PodSandboxRemovedFromRuntime: C.PodSandboxRemovedFromRuntime,
+  PlegHealthChanged: C.PlegHealthChanged,
+  RuntimeUnreachable: { is: (u) => typeof (u as { error?: unknown }).error === 'string' },
+  RuntimeReachable: { is: (u) => typeof u === 'object' && u !== null && Object.keys(u).length === 0 },
+};
 
 const PERIOD = 1000;
 const UNHEALTHY = 180_000;
@@ -85,6 +98,11 @@ describe('pleg$ (in-memory runtime, virtual clock)', () => {
   afterEach(() => {
     sub?.unsubscribe();
     sub = undefined;
+    for (const d of seen) {
+      expect(d.source).to.equal('pleg');
+      expect(CONTRACT[d.type], `unexpected observation type ${d.type}`).to.not.equal(undefined);
+      expect(CONTRACT[d.type].is(d.data), `${d.type} payload matches its codec: ${JSON.stringify(d.data)}`).to.equal(true);
+    }
   });
 
   /** both loops (relist and health check) asleep: the relist in flight has finished */
