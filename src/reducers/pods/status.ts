@@ -3,6 +3,7 @@
 import type { Container } from '../../model/pod.ts';
 import { isTerminal, shouldRestart } from './sync.ts';
 import { qosClass } from './qos.ts';
+import { inBackoff } from './backoff.ts';
 import type { ContainerRecord, PodRecord, RuntimeInstance } from './state.ts';
 import type { ContainerStateJson, ContainerStatusJson, PodConditionJson, PodStatus } from './status-types.ts';
 
@@ -21,8 +22,10 @@ function terminated(i: RuntimeInstance): ContainerStateJson {
   };
 }
 
-function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord): ContainerStatusJson {
+function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at: string): ContainerStatusJson {
   const cur = c.current;
+  // A pull that failed and now waits out its backoff shows as ImagePullBackOff, as upstream.
+  if (c.waiting?.reason === 'ErrImagePull' && inBackoff(c.pullBackoff, at)) c = { ...c, waiting: { ...c.waiting, reason: 'ImagePullBackOff' } };
   let state: ContainerStateJson;
   let lastState: ContainerStateJson = c.last ? terminated(c.last) : {};
   if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
@@ -84,8 +87,8 @@ function cond(prev: PodStatus | undefined, at: string, type: string, ok: boolean
 
 export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatus {
   const prev = rec.lastStatus;
-  const inits = (rec.pod.spec.initContainers ?? []).map((s) => containerStatus(rec, s, rec.containers[s.name]));
-  const apps = rec.pod.spec.containers.map((s) => containerStatus(rec, s, rec.containers[s.name]));
+  const inits = (rec.pod.spec.initContainers ?? []).map((s) => containerStatus(rec, s, rec.containers[s.name], at));
+  const apps = rec.pod.spec.containers.map((s) => containerStatus(rec, s, rec.containers[s.name], at));
   const phase = phaseOf(rec, apps, inits);
   const initialized = (rec.pod.spec.initContainers ?? []).every((s) => {
     const c = rec.containers[s.name];
