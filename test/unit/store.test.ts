@@ -119,6 +119,17 @@ describe('log store', () => {
     expect(seqs(await collect(store.readRange()))).to.deep.equal([16, 17, 18, 19, 20]);
   });
 
+  it('given one batch of entries of one pod, when read from inside it and cut by retention mid-batch, then exactly the later entries remain indexed', async () => {
+    store = await LogStore.open(dirs.make());
+    await store.append([1, 2, 3, 4, 5, 6].map((i) => obs(i, minute(i), 7)));
+    expect(seqs(await collect(store.readPod('uid-7', { from: 3, to: 5 })))).to.deep.equal([3, 4, 5]);
+    await store.putSnapshot(3, { state: {}, unfinished: [] });
+    const r = await store.applyRetention({ maxAgeMs: 0 }, new Date(minute(60)));
+    expect(r.firstSeq).to.equal(4);
+    expect(seqs(await collect(store.readPod('uid-7')))).to.deep.equal([4, 5, 6]);
+    expect(seqs(await collect(store.readPod('uid-7', { from: 5 })))).to.deep.equal([5, 6]);
+  });
+
   it('given no snapshot, when retention runs, then nothing is removed', async () => {
     store = await LogStore.open(dirs.make());
     await store.append([obs(1, minute(0)), obs(2, minute(1))]);

@@ -1,4 +1,4 @@
-// Key layout of the log database. Sequence numbers are zero-padded so that byte order equals
+// Key layout of the log database (by-pod values list the seqs of one pod in one batch). Sequence numbers are zero-padded so that byte order equals
 // numeric order (LevelDB iterates keys in byte order).
 const SEQ_WIDTH = 16;
 

@@ -12,6 +12,7 @@ import { decodeMeta, HorizonMeta, TailMeta } from './meta-codec.ts';
 import { decodeSnapshot, decodeSnapshotHead, SNAPSHOT_VERSION, type SnapshotHead, type SnapshotRead } from './snapshot-codec.ts';
 
 type Sub = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, string>;
+type RawOp = { type: 'put'; key: string; value: string };
 type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: string } | { type: 'del'; sublevel: Sub; key: string };
 
 export interface LogStoreOptions {
@@ -58,6 +59,9 @@ export class LogStore {
   private bytes: number;
   private writeChain: Promise<unknown> = Promise.resolve();
   private horizonMeta: HorizonMeta | undefined;
+  private readonly logPrefix: string;
+  private readonly podPrefix: string;
+  private readonly metaPrefix: string;
 
   private constructor(
     private readonly db: Level<string, string>,
@@ -74,6 +78,9 @@ export class LogStore {
     this.stampedAt = tail.lastAt;
     this.bytes = tail.bytes;
     this.horizonMeta = horizon;
+    this.logPrefix = log.prefix;
+    this.podPrefix = byPod.prefix;
+    this.metaPrefix = meta.prefix;
   }
 
   static async open(dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
@@ -164,19 +171,27 @@ export class LogStore {
       if (entries[0].seq !== this.writtenSeq + 1) {
         throw new LogStoreError(`write out of order: expected seq ${this.writtenSeq + 1}, got ${entries[0].seq}`);
       }
-      const ops: BatchOp[] = [];
+      // Hot path: keys are prefixed by hand and written through the root database (no per-op
+      // sublevel encoding), and the by-pod index gets one record per pod per batch.
+      const ops: RawOp[] = [];
+      const byPod = new Map<string, number[]>();
       let bytes = this.bytes;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
         const text = opts.encoded?.[i] ?? encodeEntry(e);
         bytes += Buffer.byteLength(text);
-        ops.push({ type: 'put', sublevel: this.log, key: seqKey(e.seq), value: text });
-        if (e.pod) ops.push({ type: 'put', sublevel: this.byPod, key: podKey(e.pod.uid, e.seq), value: '' });
+        ops.push({ type: 'put', key: this.logPrefix + seqKey(e.seq), value: text });
+        if (e.pod) {
+          const seqs = byPod.get(e.pod.uid);
+          if (seqs) seqs.push(e.seq);
+          else byPod.set(e.pod.uid, [e.seq]);
+        }
       }
+      for (const [uid, seqs] of byPod) ops.push({ type: 'put', key: this.podPrefix + podKey(uid, seqs[0]), value: encodeSeqs(seqs) });
       const last = entries[entries.length - 1];
       const tail: TailMeta = { lastSeq: last.seq, lastAt: last.at, bytes };
-      ops.push({ type: 'put', sublevel: this.meta, key: 'tail', value: JSON.stringify(tail) });
-      if (opts.snapshot) ops.push(...this.snapshotOps(last.seq, last.at, bytes, opts.snapshot));
+      ops.push({ type: 'put', key: this.metaPrefix + 'tail', value: JSON.stringify(tail) });
+      if (opts.snapshot) for (const op of this.snapshotOps(last.seq, last.at, bytes, opts.snapshot)) ops.push(toRaw(op));
       try {
         await this.db.batch(ops);
       } catch (err) {
@@ -262,24 +277,33 @@ export class LogStore {
     }
   }
 
-  /** Entries about one pod, in seq order, through the by-pod index. */
+  /**
+   * Entries about one pod, in seq order, through the by-pod index. Index records are keyed by the
+   * first seq of a pod's entries in one batch and list all of them, so the record just before
+   * `from` may still hold matching seqs.
+   */
   async *readPod(uid: string, range: SeqRange = {}): AsyncGenerator<EntryRead> {
-    const it = this.byPod.keys(podKeyRange(uid, range.from, range.to));
+    const from = range.from ?? 0;
+    const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    const groups: number[][] = [];
+    const bounds = podKeyRange(uid);
+    for await (const [k, v] of this.byPod.iterator({ gte: bounds.gte, lt: podKey(uid, from), reverse: true, limit: 1 })) {
+      if (Number.isFinite(parsePodKey(uid, k))) groups.push(decodeSeqs(v));
+    }
+    const it = this.byPod.iterator(podKeyRange(uid, from, to));
     try {
       for (;;) {
-        const keys = await it.nextv(READ_CHUNK);
-        if (keys.length === 0) return;
-        const seqs = keys.map((k) => parsePodKey(uid, k)).filter((s) => Number.isFinite(s));
-        const values = await this.log.getMany(seqs.map(seqKey));
-        for (let i = 0; i < seqs.length; i++) {
-          const v = values[i];
-          if (v === undefined) {
-            // Index keys below the horizon may outlive their entries for a moment during retention.
-            if (seqs[i] >= this.firstSeq) yield { ok: false, seq: seqs[i], error: 'by-pod index names an entry that is not in the log' };
-            continue;
+        const chunk = await it.nextv(READ_CHUNK);
+        for (const [k, v] of chunk) if (Number.isFinite(parsePodKey(uid, k))) groups.push(decodeSeqs(v));
+        const seqs = groups.splice(0).flat().filter((s) => s >= from && s <= to && s >= this.firstSeq);
+        if (seqs.length > 0) {
+          const values = await this.log.getMany(seqs.map(seqKey));
+          for (let i = 0; i < seqs.length; i++) {
+            const v = values[i];
+            yield v === undefined ? { ok: false, seq: seqs[i], error: 'by-pod index names an entry that is not in the log' } : decodeEntry(v, seqs[i]);
           }
-          yield decodeEntry(v, seqs[i]);
         }
+        if (chunk.length === 0) return;
       }
     } finally {
       await it.close();
@@ -352,10 +376,20 @@ export class LogStore {
       const chunk = await this.log.iterator({ lt: seqKey(firstSeq), limit: READ_CHUNK }).all();
       if (chunk.length === 0) break;
       const ops: BatchOp[] = [];
+      const uids = new Set<string>();
       for (const [k, v] of chunk) {
         ops.push({ type: 'del', sublevel: this.log, key: k });
         const uid = extractPodUid(v);
-        if (uid !== undefined) ops.push({ type: 'del', sublevel: this.byPod, key: podKey(uid, parseSeqKey(k)) });
+        if (uid !== undefined) uids.add(uid);
+      }
+      for (const uid of uids) {
+        // Index records below the cut go; one straddling it is rewritten with the kept seqs.
+        for await (const [k, v] of this.byPod.iterator({ gte: podKeyRange(uid).gte, lt: podKey(uid, firstSeq) })) {
+          if (!Number.isFinite(parsePodKey(uid, k))) continue;
+          ops.push({ type: 'del', sublevel: this.byPod, key: k });
+          const kept = decodeSeqs(v).filter((s) => s >= firstSeq);
+          if (kept.length > 0) ops.push({ type: 'put', sublevel: this.byPod, key: podKey(uid, kept[0]), value: encodeSeqs(kept) });
+        }
       }
       await this.db.batch(ops);
       removed += chunk.length;
@@ -374,6 +408,30 @@ export class LogStore {
     await this.writeChain;
     await this.db.close();
   }
+}
+
+/** Seqs of one pod within a batch: the first in full, then deltas (short, and sorted by construction). */
+function encodeSeqs(seqs: number[]): string {
+  let out = String(seqs[0]);
+  for (let i = 1; i < seqs.length; i++) out += `,${seqs[i] - seqs[i - 1]}`;
+  return out;
+}
+
+function decodeSeqs(text: string): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  for (const part of text.split(',')) {
+    const n = Number(part);
+    if (!Number.isInteger(n)) return out;
+    acc = out.length === 0 ? n : acc + n;
+    out.push(acc);
+  }
+  return out;
+}
+
+function toRaw(op: BatchOp): RawOp {
+  if (op.type !== 'put') throw new Error('only puts go through the raw path');
+  return { type: 'put', key: op.sublevel.prefix + op.key, value: op.value };
 }
 
 async function readTail(log: Sub, meta: Sub): Promise<TailMeta> {
@@ -403,7 +461,10 @@ function extractPodUid(text: string): string | undefined {
 }
 
 /** RFC 3339 in, millisecond UTC ISO out (the one format stored, so strings compare as times). */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function normaliseTime(iso: string): string {
+  if (CANONICAL_TIME.test(iso)) return iso;
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new LogStoreError(`not an RFC 3339 time: ${JSON.stringify(iso)}`);
   return new Date(ms).toISOString();
