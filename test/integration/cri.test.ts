@@ -74,7 +74,7 @@ async function registryDigest(image: string): Promise<string> {
 
 describe('CRI adapter against the testbed containerd', function () {
   this.timeout(120_000);
-  const env = testbedEnv();
+  let env: ReturnType<typeof testbedEnv>;
   let cri: CriClient;
   let logDir: string;
   const uid = randomUUID();
@@ -93,6 +93,7 @@ describe('CRI adapter against the testbed containerd', function () {
   let imageRef = '';
 
   before(() => {
+    env = testbedEnv();
     logDir = mkdtempSync(join(tmpdir(), 'ledgerlet-cri-logs-'));
     sandboxConfig.logDirectory = logDir;
     cri = new CriClient(env.criEndpoint);
@@ -105,8 +106,8 @@ describe('CRI adapter against the testbed containerd', function () {
       await cri.stopPodSandbox(sandboxId).catch(() => undefined);
       await cri.removePodSandbox(sandboxId).catch(() => undefined);
     }
-    cri.close();
-    rmSync(logDir, { recursive: true, force: true });
+    cri?.close();
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
   });
 
   it('reports CRI v1 from containerd', async () => {
@@ -260,6 +261,18 @@ describe('CRI adapter against the testbed containerd', function () {
     expect(sb.isNotFound(), sb.message).to.equal(true);
     const pull = await expectCriError(cri.pullImage({ image: `${env.registry}/ledgerlet/does-not-exist:${uid.slice(0, 8)}` }));
     expect(pull.isNotFound(), pull.message).to.equal(true);
+  });
+
+  it('accepts UpdateRuntimeConfig with the pod CIDR and stays network-ready', async () => {
+    await cri.updateRuntimeConfig(env.cniSubnet);
+    const s = await cri.status();
+    expect(s.networkReady, JSON.stringify(s.conditions)).to.equal(true);
+  });
+
+  it('treats RemoveImage of an image it does not have as done', async () => {
+    const absent = `${env.registry}/ledgerlet/does-not-exist:${uid.slice(0, 8)}`;
+    await cri.removeImage({ image: absent });
+    expect(await cri.imageStatus({ image: absent })).to.equal(undefined);
   });
 
   it('fails within its deadline with a clear CriError where nothing listens', async () => {
