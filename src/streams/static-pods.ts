@@ -10,9 +10,11 @@
 // Each scan rebuilds the full set of valid static pods (as upstream's store.Replace) and only the
 // DIFFERENCE with the previous scan becomes observations (contract: src/model/runtime-observations.ts):
 //   StaticPodRemoved {uid, file}        a pod whose uid is no longer produced by any file: the file
-//                                       was deleted, became invalid (upstream drops it on the next
-//                                       resync too), or was edited (a new uid: upstream treats it as
-//                                       a new pod). Removals come before the observations of a scan.
+//                                       was deleted, became invalid (dropped at the next periodic
+//                                       resync, as upstream; a scan prompted by a change notification
+//                                       keeps it, since the file may be half written), or was edited
+//                                       (a new uid: upstream treats it as a new pod). Removals come
+//                                       before the observations of a scan.
 //   PodObserved {pod, origin, file}     a new uid, or a known uid whose manifest changed (only when
 //                                       the manifest sets metadata.uid itself).
 //   ManifestRejected {file, problems}   once per distinct (file, content, problems).
@@ -149,8 +151,13 @@ export class StaticPodScanner {
     return { file, kind: 'pod', sp: r.right };
   }
 
-  /** Read the path once and return the observations of what changed since the previous scan. */
-  async scan(): Promise<ObservationDraft[]> {
+  /**
+   * Read the path once and return the observations of what changed since the previous scan.
+   * `notify`: a scan prompted by a change notification. As upstream's inotify path, a manifest
+   * that no longer parses then keeps its running pod (it may be half written); the next periodic
+   * resync drops it, as upstream's resync does.
+   */
+  async scan(reason: 'resync' | 'notify' = 'resync'): Promise<ObservationDraft[]> {
     const out: ObservationDraft[] = [];
     const listing = await this.list();
     let files: string[];
@@ -183,11 +190,19 @@ export class StaticPodScanner {
       if (aPrev !== bPrev) return aPrev ? -1 : 1;
       return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
     });
-    const next = new Map<string, Known & { sp: StaticPod }>();
+    const next = new Map<string, Known & { sp?: StaticPod }>();
     const byName = new Map<string, string>();
     const rejections: Extract<FileResult, { kind: 'rejected' }>[] = results.filter(
       (r): r is Extract<FileResult, { kind: 'rejected' }> => r.kind === 'rejected',
     );
+    if (reason === 'notify') {
+      const rejectedFiles = new Set(rejections.map((r) => r.file));
+      for (const k of this.known.values()) {
+        if (!rejectedFiles.has(k.file)) continue;
+        next.set(k.uid, { ...k });
+        byName.set(`${k.ref.namespace}/${k.ref.name}`, k.uid);
+      }
+    }
     for (const r of ordered) {
       const ref = refOf(r.sp.pod);
       const nameKey = `${ref.namespace}/${ref.name}`;
@@ -215,7 +230,7 @@ export class StaticPodScanner {
     }
     for (const n of [...next.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
       const old = this.known.get(n.uid);
-      if (old && old.digest === n.digest && old.file === n.file) continue;
+      if (!n.sp || (old && old.digest === n.digest && old.file === n.file)) continue;
       out.push(draft('PodObserved', { pod: n.sp.pod, origin: 'file' as const, file: n.file }, n.ref));
       changed = true;
     }
@@ -300,11 +315,12 @@ export function staticPods$(opts: StaticPodsOptions): Observable<ObservationDraf
     };
 
     void (async () => {
+      let reason: 'resync' | 'notify' = 'resync';
       while (!stop.signal.aborted) {
         dirty = false;
         let drafts: ObservationDraft[];
         try {
-          drafts = await scanner.scan();
+          drafts = await scanner.scan(reason);
         } catch (e) {
           drafts = [draft<StaticPodPathUnreadable>('StaticPodPathUnreadable', { dir: opts.dir, error: errText(e) })];
         }
@@ -314,7 +330,10 @@ export function staticPods$(opts: StaticPodsOptions): Observable<ObservationDraf
         }
         await ensureWatch().catch(() => undefined);
         if (stop.signal.aborted) return;
-        if (dirty) continue;
+        if (dirty) {
+          reason = 'notify';
+          continue;
+        }
         wake = new AbortController();
         const w = wake;
         const onStop = () => w.abort();
@@ -327,6 +346,7 @@ export function staticPods$(opts: StaticPodsOptions): Observable<ObservationDraf
           stop.signal.removeEventListener('abort', onStop);
           wake = undefined;
         }
+        reason = dirty ? 'notify' : 'resync';
       }
     })();
 

@@ -10,7 +10,7 @@ import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ObservationDraft } from '../../src/model/entry.ts';
 import type { Pod } from '../../src/model/pod.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
-import { staticPods$ } from '../../src/streams/static-pods.ts';
+import { StaticPodScanner, staticPods$ } from '../../src/streams/static-pods.ts';
 import { canonicalJson, staticPodFromManifest, staticPodUid } from '../../src/streams/static-pod-identity.ts';
 import { ManifestRejected, StaticPodObserved, StaticPodRemoved, StaticPodsListed } from '../../src/model/runtime-observations.ts';
 
@@ -284,6 +284,38 @@ describe('staticPods$ (real files, virtual clock)', () => {
     await clock.advance(RESYNC * 3);
     expect(clock.pendingTimers).to.equal(0);
     expect(types()).to.deep.equal(['StaticPodsListed']);
+  });
+});
+
+describe('StaticPodScanner', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledgerlet-static-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps a running pod whose manifest breaks on a notified change; the periodic resync drops it', async () => {
+    const scanner = new StaticPodScanner({ dir, nodeName: 'n1', clock: new VirtualClock() });
+    writeFileSync(join(dir, 'web.yaml'), manifest('web'));
+    const first = await scanner.scan();
+    expect(first.map((d) => d.type)).to.deep.equal(['PodObserved', 'StaticPodsListed']);
+    const uid = first[0].pod!.uid;
+    writeFileSync(join(dir, 'web.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: main\n      image: [bus'); // half written
+    const notified = await scanner.scan('notify');
+    expect(notified.map((d) => d.type)).to.deep.equal(['ManifestRejected']);
+    expect(scanner.uids()).to.deep.equal([uid]);
+    const resynced = await scanner.scan('resync');
+    expect(resynced.map((d) => d.type)).to.deep.equal(['StaticPodRemoved', 'StaticPodsListed']);
+    expect(resynced[0].data).to.deep.equal({ uid, file: join(dir, 'web.yaml') });
+    expect(scanner.uids()).to.deep.equal([]);
+  });
+
+  it('a notified deletion still removes the pod at once', async () => {
+    const scanner = new StaticPodScanner({ dir, nodeName: 'n1', clock: new VirtualClock() });
+    writeFileSync(join(dir, 'web.yaml'), manifest('web'));
+    await scanner.scan();
+    unlinkSync(join(dir, 'web.yaml'));
+    expect((await scanner.scan('notify')).map((d) => d.type)).to.deep.equal(['StaticPodRemoved', 'StaticPodsListed']);
   });
 });
 
