@@ -1,6 +1,7 @@
 // The node state log on LevelDB: sublevels `log` (seq → entry), `by-pod` (uid:seq → ''),
 // `snapshots` (head:/body: records) and `meta` (tail, horizon, format). Every append is one atomic
 // LevelDB batch, so a crash leaves an exact prefix of what was appended: no torn entry, no gap.
+import { existsSync } from 'node:fs';
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
 import type { AppendDraft, Entry } from '../../model/entry.ts';
@@ -84,6 +85,7 @@ export class LogStore {
   }
 
   static async open(dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
+    if (opts.createIfMissing === false && !existsSync(dir)) throw new LogStoreError(`no log at ${dir}`);
     const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
     try {
       await db.open({ createIfMissing: opts.createIfMissing ?? true });
