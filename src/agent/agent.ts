@@ -1,0 +1,160 @@
+// Assembles the node agent: the log, the engine with the node's reducers, the effect handlers,
+// and the sources (PLEG, static pods, API watch, heartbeats). Stopping it leaves pods running.
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Subscription } from 'rxjs';
+import { CriClient } from '../adapters/cri/index.ts';
+import { connect, type KubeClients } from '../adapters/kube/connect.ts';
+import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
+import { isNotFound } from '../adapters/kube/errors.ts';
+import { LogStore, logDir } from '../adapters/store/index.ts';
+import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
+import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
+import { runtimeEffects } from '../effects/cri/index.ts';
+import { parseResolvConf } from '../effects/cri/sandbox-config.ts';
+import type { EffectHandlers } from '../effects/effect.ts';
+import type { KubeletConfiguration } from '../model/kubelet-config.ts';
+import { parseDurationMs } from '../model/duration.ts';
+import { nodeDecider, type NodeAgentState } from '../reducers/index.ts';
+import { systemClock, type Clock } from '../runtime/clock.ts';
+import { Engine } from '../runtime/engine.ts';
+import { apiPods$ } from '../streams/api-pods.ts';
+import { createPlegStats, pleg$ } from '../streams/pleg.ts';
+import { criRuntimeView } from '../streams/pleg-cri.ts';
+import { staticPods$ } from '../streams/static-pods.ts';
+import { effectKey } from './effect-keys.ts';
+import { recordEvents } from './event-recorder.ts';
+import { heartbeat$ } from './heartbeat.ts';
+import { nodeStatusSource } from './node-status-source.ts';
+
+export interface AgentOptions {
+  config: KubeletConfiguration;
+  rootDir: string;
+  nodeName: string;
+  kubeconfig?: string;
+  nodeIP?: string;
+  hostnameOverride?: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface Agent {
+  engine: Engine<NodeAgentState>;
+  store: LogStore;
+  stop(): Promise<void>;
+}
+
+const decodeBase64Map = (m: Record<string, string> | undefined) =>
+  Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const clock = o.clock ?? systemClock;
+  const log = o.logger;
+  const cfg = o.config;
+  await mkdir(o.rootDir, { recursive: true });
+  const cri = new CriClient(cfg.containerRuntimeEndpoint, { timeouts: { defaultMs: parseDurationMs(cfg.runtimeRequestTimeout) ?? 120_000 } });
+  const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
+  const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri });
+  let nodeUid: string | undefined;
+
+  const effects: EffectHandlers = {
+    ...runtimeEffects({
+      cri,
+      clock,
+      mkdirp: async (dir) => void (await mkdir(dir, { recursive: true })),
+      dns: async () => ({
+        clusterDNS: cfg.clusterDNS,
+        clusterDomain: cfg.clusterDomain,
+        host: parseResolvConf(await readFile(cfg.resolvConf, 'utf8').catch(() => '')),
+      }),
+      lookup: clients && {
+        configMap: async (ns, name) => {
+          try {
+            const cm = await getConfigMap(clients, ns, name);
+            return { ...(cm.data ?? {}), ...decodeBase64Map(cm.binaryData) };
+          } catch (e) {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
+        secret: async (ns, name) => {
+          try {
+            return decodeBase64Map((await getSecret(clients, ns, name)).data);
+          } catch (e) {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
+      },
+    }),
+    PodStatusChanged: (d) => patchStatus(clients, d),
+    PodObjectDeleteRequested: (d) => deletePodObject(clients, d),
+  };
+  if (clients) {
+    effects.NodeRegistrationRequested = async (d) => {
+      const out = await register(clients, statusSource, d);
+      const uid = (out[0]?.data as { uid?: string }).uid;
+      if (uid) nodeUid = uid;
+      return out;
+    };
+    effects.NodeStatusChanged = (d) => reportNodeStatus(clients, statusSource, d, clock.now());
+  }
+
+  const store = await LogStore.open(logDir(o.rootDir));
+  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, snapshotEvery: 10_000 });
+  await engine.submit({
+    type: 'AgentConfigured',
+    source: 'agent',
+    data: {
+      nodeName: o.nodeName,
+      standalone: !clients,
+      staticPodPath: cfg.staticPodPath,
+      hostIP: statusSource.facts.nodeIP,
+      podLogsDir: cfg.podLogsDir,
+      maxPods: cfg.maxPods,
+      allocatable: { cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) },
+      apiServer: clients?.server,
+    },
+  });
+
+  const subs: Subscription[] = [];
+  const plegStats = createPlegStats();
+  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
+  if (cfg.staticPodPath) {
+    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
+  }
+  if (clients) {
+    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock })));
+    subs.push(engine.attach(heartbeat$({
+      clients, nodeName: o.nodeName, clock,
+      leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
+      reportEveryMs: parseDurationMs(cfg.nodeStatusUpdateFrequency) ?? 10_000,
+      nodeUid: () => nodeUid,
+      reportStatus: async () => {
+        const s = engine.state().node;
+        if (s.registered && s.conditions.length) await patchNodeConditions(clients, statusSource, s.conditions, clock.now());
+      },
+    })));
+    subs.push(recordEvents(engine.entries$, clients, o.nodeName, cfg.eventRecordQPS, cfg.eventBurst, (e) => log.debug({ err: e.message }, 'event not recorded')));
+  }
+  subs.push(engine.entries$.subscribe((e) => {
+    if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'RuntimeUnreachable', 'NodeHeartbeatFailed'].includes(e.type)) {
+      const line = { seq: e.seq, kind: e.kind, type: e.type, reason: e.reason, pod: e.pod ? `${e.pod.namespace}/${e.pod.name}` : undefined, cause: e.cause };
+      if (/Failed|Rejected|Unreachable/.test(e.type)) log.warn({ ...line, data: e.data }, e.type);
+      else log.info(line, e.type);
+    }
+  }));
+  log.info({ nodeName: o.nodeName, rootDir: o.rootDir, standalone: !clients, runtime: cfg.containerRuntimeEndpoint, staticPodPath: cfg.staticPodPath || undefined }, 'ledgerlet started');
+
+  return {
+    engine,
+    store,
+    async stop() {
+      for (const s of subs) s.unsubscribe();
+      await engine.stop({ timeoutMs: 5000 });
+      await store.close();
+      cri.close();
+      log.info({}, 'ledgerlet stopped; pods keep running');
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// `ledgerlet run`: the node agent, with the upstream kubelet's flags and --config file.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { pino } from 'pino';
+import { startAgent } from '../../agent/agent.ts';
+import { kubeletConfigDefaults, parseKubeletConfig, type KubeletConfiguration } from '../../model/kubelet-config.ts';
+
+interface RunFlags {
+  config?: string;
+  kubeconfig?: string;
+  hostnameOverride?: string;
+  nodeIp?: string;
+  containerRuntimeEndpoint?: string;
+  rootDir: string;
+  podManifestPath?: string;
+  logLevel: string;
+}
+
+export async function loadConfig(flags: Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath'>): Promise<KubeletConfiguration> {
+  let cfg = kubeletConfigDefaults;
+  if (flags.config) {
+    const text = await readFile(flags.config, 'utf8').catch((e: Error) => {
+      throw new Error(`--config ${flags.config}: ${e.message}`);
+    });
+    const parsed = parseKubeletConfig(text);
+    if (isLeft(parsed)) throw new Error(`--config ${flags.config}: ${parsed.left.join('; ')}`);
+    cfg = parsed.right;
+  }
+  // Flags override the file, as upstream.
+  return {
+    ...cfg,
+    ...(flags.containerRuntimeEndpoint ? { containerRuntimeEndpoint: flags.containerRuntimeEndpoint } : {}),
+    ...(flags.podManifestPath ? { staticPodPath: flags.podManifestPath } : {}),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the node agent: register the node, run its pods through CRI, log everything')
+    .option('--config <file>', 'KubeletConfiguration file (kubelet.config.k8s.io/v1beta1)')
+    .option('--kubeconfig <file>', 'API server credentials; without it the agent runs standalone (static pods only)')
+    .option('--hostname-override <name>', 'node name to use instead of the hostname')
+    .option('--node-ip <ip>', 'IP address the node reports')
+    .option('--container-runtime-endpoint <endpoint>', 'CRI endpoint (overrides containerRuntimeEndpoint)')
+    .option('--root-dir <dir>', 'agent state directory (the node log lives in <dir>/log)', '/var/lib/kubelet')
+    .option('--pod-manifest-path <path>', 'static pod manifests (overrides staticPodPath)')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (flags: RunFlags) => {
+      const logger = pino({ level: flags.logLevel, base: { component: 'ledgerlet' } });
+      let config: KubeletConfiguration;
+      try {
+        config = await loadConfig(flags);
+      } catch (e) {
+        logger.error({ err: (e as Error).message }, 'invalid configuration');
+        process.exitCode = 2;
+        return;
+      }
+      const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
+      const agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          agent.stop().then(resolve, (e: Error) => {
+            logger.error({ err: e.message }, 'stop failed');
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,45 @@
+// Kubernetes Events are a projection of the log: each interesting decision or outcome maps to the
+// event upstream's kubelet would record, so `kubectl describe pod` reads as operators expect.
+import type { Entry } from '../model/entry.ts';
+
+export interface PodEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** Container the event is about (for involvedObject.fieldPath). */
+  container?: string;
+  initContainer?: boolean;
+}
+
+export function eventFor(e: Entry): PodEvent | undefined {
+  const d = e.data as Record<string, any>;
+  switch (e.type) {
+    case 'ContainerStartRequested': {
+      const plan = d.plan as { name: string; image: string; pullPolicy: string; kind: string };
+      if (plan.pullPolicy !== 'Always') return undefined;
+      return { type: 'Normal', reason: 'Pulling', message: `Pulling image "${plan.image}"`, container: plan.name, initContainer: plan.kind !== 'app' };
+    }
+    case 'ContainerStarted':
+      return { type: 'Normal', reason: 'Started', message: `Started container ${d.name}`, container: d.name };
+    case 'ContainerStartFailed':
+      if (d.stage === 'pull') return { type: 'Warning', reason: 'Failed', message: `Failed to pull image: ${d.message}; Error: ${d.reason}`, container: d.name };
+      return { type: 'Warning', reason: 'Failed', message: `Error: ${d.message}`, container: d.name };
+    case 'RestartBackedOff':
+      if (d.which === 'pull') return { type: 'Normal', reason: 'BackOff', message: d.message ?? 'Back-off pulling image', container: d.name };
+      if (d.which === 'crash') return { type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${d.name} in pod ${e.pod?.name}_${e.pod?.namespace}(${e.pod?.uid})`, container: d.name };
+      return undefined;
+    case 'ContainerKilled':
+      return { type: 'Normal', reason: 'Killing', message: `Stopping container ${d.name}${e.reason && e.reason !== 'PodDeleted' ? ` (${e.reason})` : ''}`, container: d.name };
+    case 'ContainerStopped':
+      if (d.preStop && !d.preStop.ok) return { type: 'Warning', reason: 'FailedPreStopHook', message: `PreStopHook failed: ${d.preStop.detail ?? ''}`, container: d.name };
+      return undefined;
+    case 'PostStartHookFailed':
+      return { type: 'Warning', reason: 'FailedPostStartHook', message: `PostStartHook failed: ${d.detail}`, container: d.name };
+    case 'PodSandboxRequested':
+      return e.reason === 'SandboxChanged' ? { type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' } : undefined;
+    case 'PodSandboxStartFailed':
+      return { type: 'Warning', reason: 'FailedCreatePodSandBox', message: `Failed to create pod sandbox: ${d.error}` };
+    default:
+      return undefined;
+  }
+}
