@@ -37,7 +37,8 @@ async function waitFor<T>(what: string, probe: () => T | undefined, boundMs = 60
 
 describe('PLEG against the testbed containerd (criRuntimeView)', function () {
   this.timeout(120_000);
-  const env = testbedEnv();
+  // read in before(): a missing testbed fails this suite readably, not the loading of every suite
+  let env: ReturnType<typeof testbedEnv>;
   const uid = randomUUID();
   const podName = `pleg-it-${uid.slice(0, 8)}`;
   const sandboxConfig: PodSandboxConfig = {
@@ -56,6 +57,7 @@ describe('PLEG against the testbed containerd (criRuntimeView)', function () {
     linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
   };
   let cri: CriClient;
+  let opened = false;
   let logDir: string;
   let sandboxId = '';
   let foreignId = '';
@@ -66,15 +68,18 @@ describe('PLEG against the testbed containerd (criRuntimeView)', function () {
   const ours = () => seen.filter((d) => d.pod?.uid === uid);
 
   before(async () => {
+    env = testbedEnv();
     logDir = mkdtempSync(join(tmpdir(), 'ledgerlet-pleg-logs-'));
     sandboxConfig.logDirectory = logDir;
     foreignConfig.logDirectory = logDir;
     cri = new CriClient(env.criEndpoint);
+    opened = true;
     await cri.pullImage({ image: env.imageBusybox });
   });
 
   after(async () => {
     sub?.unsubscribe();
+    if (!opened) return;
     if (containerId) await cri.removeContainer(containerId).catch(() => undefined);
     for (const id of [sandboxId, foreignId].filter(Boolean)) {
       await cri.stopPodSandbox(id).catch(() => undefined);
