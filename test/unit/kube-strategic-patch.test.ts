@@ -81,3 +81,14 @@ describe('two-way strategic merge patch', () => {
     expect(patch).to.deep.equal({ status: { startTime: '2024-05-01T10:00:00.000Z' } });
   });
 });
+
+describe('event names', () => {
+  it('are <object>.<hex unix nanos>, distinct for events in the same millisecond', async () => {
+    const { eventName } = await import('../../src/adapters/kube/events.ts');
+    const at = new Date('2024-01-01T00:00:00.001Z');
+    const base = (BigInt(at.getTime()) * 1_000_000n).toString(16);
+    expect(eventName('web', at)).to.equal(`web.${base}`);
+    expect(eventName('web', at, 7)).to.equal(`web.${(BigInt(at.getTime()) * 1_000_000n + 7n).toString(16)}`);
+    expect(eventName('web', at, 7)).to.not.equal(eventName('web', at, 8));
+  });
+});

@@ -95,3 +95,19 @@ describe('node-info parsers', () => {
     expect(err!.problems.join('\n')).to.contain('meminfo').and.contain('boot_id').and.contain('statfs');
   });
 });
+
+describe('node status from facts', () => {
+  it('reports capacity in canonical quantities and addresses in upstream order', async () => {
+    const { nodeCapacity, nodeAddresses } = await import('../../src/adapters/kube/node-status.ts');
+    const facts = {
+      hostname: 'n1', nodeIP: '10.0.0.5', cpuCount: 2, memoryBytes: 8152384 * 1024, ephemeralStorageBytes: 20 * 1024 ** 3,
+      kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)', operatingSystem: 'linux' as const,
+      architecture: 'amd64', bootID: 'b', machineID: undefined, systemUUID: undefined,
+    };
+    expect(nodeCapacity(facts)).to.deep.equal({
+      cpu: '2', memory: '8152384Ki', 'ephemeral-storage': '20Gi', pods: '110', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0',
+    });
+    expect(nodeAddresses(facts)).to.deep.equal([{ type: 'InternalIP', address: '10.0.0.5' }, { type: 'Hostname', address: 'n1' }]);
+    expect(nodeAddresses({ ...facts, nodeIP: undefined })).to.deep.equal([{ type: 'Hostname', address: 'n1' }]);
+  });
+});

@@ -2,7 +2,7 @@
 // recorder writes (what `kubectl describe pod` lists under Events).
 import { PatchStrategy, setHeaderOptions, type CoreV1Event } from '@kubernetes/client-node';
 import type { KubeClients } from './connect.ts';
-import { call } from './errors.ts';
+import { call, isAlreadyExists } from './errors.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -27,6 +27,9 @@ export interface EventDraft {
   host: string;
   at: Date;
   component?: string;
+  /** Added to the nanoseconds in the name so that two events about one object in the same
+   *  millisecond get distinct names (pass e.g. the log sequence number). */
+  uniquifier?: number;
 }
 
 /** spec.containers{name}, the fieldPath upstream uses for a container's events. */
@@ -35,8 +38,8 @@ export function containerFieldPath(container: string, kind: 'containers' | 'init
 }
 
 /** Upstream names an event `<object name>.<hex of unix nanos>`. */
-export function eventName(objectName: string, at: Date): string {
-  const nanos = BigInt(at.getTime()) * 1_000_000n;
+export function eventName(objectName: string, at: Date, uniquifier = 0): string {
+  const nanos = BigInt(at.getTime()) * 1_000_000n + BigInt(Math.abs(Math.trunc(uniquifier)) % 1_000_000);
   return `${objectName}.${nanos.toString(16)}`;
 }
 
@@ -47,7 +50,7 @@ export function buildEvent(d: EventDraft): CoreV1Event {
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: eventName(d.involvedObject.name, d.at), namespace },
+    metadata: { name: eventName(d.involvedObject.name, d.at, d.uniquifier), namespace },
     involvedObject: {
       apiVersion: d.involvedObject.apiVersion ?? 'v1',
       kind: d.involvedObject.kind,
@@ -70,9 +73,16 @@ export function buildEvent(d: EventDraft): CoreV1Event {
 }
 
 export async function createEvent(clients: KubeClients, d: EventDraft): Promise<CoreV1Event> {
-  const body = buildEvent(d);
-  const ns = body.metadata!.namespace!;
-  return call(`create events ${ns}/${body.metadata!.name}`, () => clients.core.createNamespacedEvent({ namespace: ns, body }));
+  for (let attempt = 0; ; attempt++) {
+    const body = buildEvent({ ...d, uniquifier: (d.uniquifier ?? 0) + attempt * 1000 });
+    const ns = body.metadata!.namespace!;
+    try {
+      return await call(`create events ${ns}/${body.metadata!.name}`, () => clients.core.createNamespacedEvent({ namespace: ns, body }));
+    } catch (err) {
+      // a name clash (same object, same instant): try the next name
+      if (!isAlreadyExists(err) || attempt >= 3) throw err;
+    }
+  }
 }
 
 /**

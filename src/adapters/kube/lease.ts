@@ -92,7 +92,7 @@ export async function ensureLease(clients: KubeClients, p: LeaseParams, cached?:
   return renewLease(clients, existing, p);
 }
 
-/** renewTime of a lease as a Date (the client leaves MicroTime as the server's string). */
+/** renewTime of a lease as an RFC 3339 string (the client leaves MicroTime as the server's string). */
 export function leaseRenewTime(lease: V1Lease): string | undefined {
   const t = lease.spec?.renewTime as unknown;
   if (t === undefined || t === null) return undefined;
