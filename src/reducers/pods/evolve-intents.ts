@@ -1,6 +1,9 @@
 // Folding the engine's own decisions (intents in flight) and the outcomes their effects report.
 import type { Entry } from '../../model/entry.ts';
-import { afterFailure } from './backoff.ts';
+import { afterFailure, ms } from './backoff.ts';
+
+/** Kills that mean the container failed (as opposed to being replaced or the pod ending). */
+export const FAILURE_KILLS = new Set(['LivenessProbeFailed', 'StartupProbeFailed']);
 import type { ContainerPlan } from './plans.ts';
 import { updateContainer, updatePod } from './records.ts';
 import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
@@ -28,7 +31,13 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
         return updateContainer(rec, plan.name, (c) => ({ ...c, pending: { action: 'start', seq: e.seq, reason: e.reason ?? '' }, waiting: { reason: 'ContainerCreating' } }));
       }
       case 'ContainerKilled':
-        return updateContainer(rec, d.name as string, (c) => ({ ...c, pending: { action: 'kill', seq: e.seq, reason: e.reason ?? '' }, killReason: e.reason }));
+        return updateContainer(rec, d.name as string, (c) => ({
+          ...c,
+          pending: { action: 'kill', seq: e.seq, reason: e.reason ?? '' },
+          killReason: e.reason,
+          // A container killed for failing its probes counts as a failure: restarts back off.
+          ...(FAILURE_KILLS.has(e.reason ?? '') ? { crashBackoff: afterFailure(c.crashBackoff, e.at, c.current?.startedAt ? ms(e.at) - ms(c.current.startedAt) : 0) } : {}),
+        }));
       case 'RestartBackedOff':
         return withBackoffTimer(rec, d, e.seq);
       case 'PodStatusChanged':
@@ -103,6 +112,7 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
             nextAttempt: (d.attempt as number) + 1,
             waiting: undefined,
             killReason: undefined,
+            probes: undefined,
             pullBackoff: { nextDelayMs: 0 },
           };
         });

@@ -3,6 +3,7 @@ import type { Entry } from '../../model/entry.ts';
 import { onPodGoneFromSource, onPodObserved, onSourceListed } from './evolve-sources.ts';
 import { onContainerRemoved, onContainerStateChanged, onRuntimeRelisted, onSandboxRemoved, onSandboxStateChanged } from './evolve-runtime.ts';
 import { onDecision, onOutcome } from './evolve-intents.ts';
+import { onProbeFailed, onProbeResultChanged } from './evolve-probes.ts';
 import type { PodsState } from './state.ts';
 
 export interface AgentConfigured {
@@ -61,6 +62,10 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
       return onSandboxStateChanged(s, e);
     case 'PodSandboxRemovedFromRuntime':
       return onSandboxRemoved(s, e);
+    case 'ProbeFailed':
+      return onProbeFailed(s, e);
+    case 'ProbeResultChanged':
+      return onProbeResultChanged(s, e);
     default:
       return s;
   }

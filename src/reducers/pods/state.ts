@@ -47,6 +47,17 @@ export interface ContainerRecord {
   pullBackoff: Backoff;
   /** A kill was decided for this reason; cleared when the instance is replaced. */
   killReason?: string;
+  /** Probe results of the current instance (reset when a new instance starts). */
+  probes?: ProbeState;
+}
+
+export interface ProbeState {
+  containerId: string;
+  liveness?: 'success' | 'failure';
+  readiness?: 'success' | 'failure';
+  startup?: 'success' | 'failure';
+  /** seqs of the ProbeFailed entries counting towards the current failure, per probe. */
+  failures: { liveness: number[]; readiness: number[]; startup: number[] };
 }
 
 export interface SandboxRecord {

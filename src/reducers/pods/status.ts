@@ -36,17 +36,20 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
     lastState = terminated(cur);
   } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur);
   const isRunning = state.running !== undefined;
+  const probes = cur && c.probes?.containerId === cur.id ? c.probes : undefined;
+  // started: the startup probe (if any) succeeded; ready: started and the readiness probe (if any) succeeded.
+  const started = isRunning && (!spec.startupProbe || probes?.startup === 'success');
+  const ready = started && !rec.terminating && (!spec.readinessProbe || probes?.readiness === 'success');
   return {
     name: spec.name,
     state,
     lastState,
-    // Without a readiness probe a running container is ready (probes refine this).
-    ready: isRunning && !rec.terminating,
+    ready,
     restartCount: c.restartCount,
     image: spec.image ?? '',
     imageID: cur?.imageRef ?? '',
     ...(cur ? { containerID: cid(cur) } : {}),
-    started: isRunning,
+    started,
   };
 }
 

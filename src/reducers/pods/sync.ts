@@ -22,6 +22,10 @@ export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft
     if (!running(c) || c.pending) continue;
     if (!spec) out.push(kill(rec, c, 'ContainerRemovedFromSpec'));
     else if (c.current?.specHash && c.current.specHash !== containerSpecHash(spec)) out.push(kill(rec, c, 'ContainerSpecChanged'));
+    else {
+      const probeKill = probeFailureKill(rec, c, spec);
+      if (probeKill) out.push(probeKill);
+    }
   }
 
   // Sandbox: create it, or replace a dead one (after killing what still runs in it).
@@ -104,10 +108,28 @@ function backoffTimer(rec: PodRecord, name: string | undefined, which: 'crash' |
   return { type: 'RestartBackedOff', reason: waitingReason, pod: rec.ref, data: { name, which, until, waitingReason, message } };
 }
 
+/** Kills that replace a container rather than end it: it comes back whatever the policy. */
+const REPLACING_KILLS = new Set(['ContainerSpecChanged', 'SandboxChanged']);
+
+/** A failed liveness or startup probe of the current instance kills it, as upstream. */
+function probeFailureKill(rec: PodRecord, c: ContainerRecord, spec: Container): DecisionDraft | undefined {
+  const p = c.probes;
+  if (!p || p.containerId !== c.current?.id) return undefined;
+  const which = p.startup === 'failure' && spec.startupProbe ? 'startup' : p.liveness === 'failure' && spec.livenessProbe ? 'liveness' : undefined;
+  if (!which) return undefined;
+  const probe = which === 'startup' ? spec.startupProbe! : spec.livenessProbe!;
+  const d = kill(rec, c, which === 'startup' ? 'StartupProbeFailed' : 'LivenessProbeFailed');
+  const data = d.data as Record<string, unknown>;
+  if (probe.terminationGracePeriodSeconds !== undefined) data.gracePeriodSeconds = probe.terminationGracePeriodSeconds;
+  data.probe = which;
+  data.failures = p.failures[which];
+  return d;
+}
+
 export function shouldRestart(rec: PodRecord, c: ContainerRecord): boolean {
   if (c.kind === 'sidecar') return true;
   const policy = rec.pod.spec.restartPolicy ?? 'Always';
-  if (c.killReason && c.killReason !== 'PodDeleted') return true; // we killed it to replace it
+  if (c.killReason && REPLACING_KILLS.has(c.killReason)) return true;
   if (policy === 'Always') return c.kind === 'app';
   if (policy === 'OnFailure') return (c.current?.exitCode ?? 1) !== 0;
   return false;
