@@ -1,5 +1,6 @@
 // ContainerStartRequested → pull (per imagePullPolicy), create and start, then the postStart hook.
 // Idempotent: a container for this pod, name and attempt that already exists is reused.
+import { existsSync } from 'node:fs';
 import type { ContainerConfig } from '../../adapters/cri/index.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
@@ -36,6 +37,7 @@ function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<st
     args: plan.args.map((a) => expand(a, vars)),
     workingDir: plan.workingDir,
     envs: [...vars].map(([key, value]) => ({ key, value })),
+    mounts: plan.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
     labels: {
       [Labels.podName]: sandbox.name,
       [Labels.podNamespace]: sandbox.namespace,
@@ -86,6 +88,8 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     if (e instanceof ContainerConfigError) return failed('config', 'CreateContainerConfigError', e.message);
     return failed('config', 'CreateContainerConfigError', message(e));
   }
+  // A subPath that does not exist yet is created as a directory, as upstream does.
+  for (const m of plan.mounts) if (m.subPath && !existsSync(m.hostPath)) await deps.mkdirp(m.hostPath).catch(() => undefined);
   let id: string | undefined;
   try {
     const same = (await deps.cri.listContainers({ podSandboxId: sandboxId, labelSelector: { [Labels.containerName]: plan.name } }))

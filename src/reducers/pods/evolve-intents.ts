@@ -44,6 +44,10 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
         return { ...rec, lastStatus: d.status as PodStatus, statusDirty: false };
       case 'PodObjectDeleteRequested':
         return { ...rec, apiDelete: { seq: e.seq } };
+      case 'PodVolumesSetUpRequested':
+        return { ...rec, volumes: { ...rec.volumes, pending: { action: 'setup', seq: e.seq } } };
+      case 'PodVolumesTearDownRequested':
+        return { ...rec, volumes: { ...rec.volumes, pending: { action: 'teardown', seq: e.seq } } };
       case 'PodRuntimeCleanupRequested':
         return { ...rec, cleanup: { seq: e.seq } };
       default:
@@ -53,6 +57,7 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
 }
 
 function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
+  if (d.which === 'volumes') return { ...rec, volumes: { ...rec.volumes, backoff: { ...rec.volumes.backoff, timerSeq: seq } } };
   if (d.which === 'sandbox') return { ...rec, sandbox: { ...rec.sandbox, backoff: { ...rec.sandbox.backoff, timerSeq: seq } } };
   const key = d.which === 'pull' ? 'pullBackoff' : 'crashBackoff';
   return updateContainer(rec, d.name as string, (c) => ({ ...c, [key]: { ...c[key], timerSeq: seq }, waiting: { reason: d.waitingReason as string, message: d.message as string | undefined } }));
@@ -70,6 +75,8 @@ function clearPending(rec: PodRecord, seq: number): PodRecord {
     if (c.pullBackoff.timerSeq === seq) upd.pullBackoff = { ...c.pullBackoff, timerSeq: undefined };
     if (Object.keys(upd).length) next = updateContainer(next, name, (r) => ({ ...r, ...upd }));
   }
+  if (rec.volumes.pending?.seq === seq) next = { ...next, volumes: { ...next.volumes, pending: undefined } };
+  if (rec.volumes.backoff.timerSeq === seq) next = { ...next, volumes: { ...next.volumes, backoff: { ...next.volumes.backoff, timerSeq: undefined } } };
   if (rec.apiDelete?.seq === seq && !rec.apiDelete.done) next = { ...next, apiDelete: undefined };
   if (rec.cleanup?.seq === seq) next = { ...next, cleanup: undefined };
   return next;
@@ -131,6 +138,12 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
             ? { ...c, current: { ...c.current, state: 'exited', exitCode: (d.exitCode as number | undefined) ?? c.current.exitCode ?? 137, finishedAt: (d.finishedAt as string | undefined) ?? e.at, reason: (d.reason as string | undefined) ?? c.current.reason } }
             : c,
         );
+      case 'PodVolumesSetUp':
+        return { ...rec, volumes: { ...rec.volumes, state: 'ready', mounts: d.mounts as Record<string, { hostPath: string; readOnly?: boolean }>, lastError: undefined, backoff: { nextDelayMs: 0 } } };
+      case 'PodVolumesSetUpFailed':
+        return { ...rec, volumes: { ...rec.volumes, lastError: { volume: d.volume as string, reason: d.reason as string, message: d.message as string }, backoff: afterFailure(rec.volumes.backoff, e.at) } };
+      case 'PodVolumesTornDown':
+        return { ...rec, volumes: { ...rec.volumes, state: 'tornDown', mounts: undefined } };
       case 'PodStatusPatchFailed':
         return { ...rec, statusDirty: true };
       case 'PodObjectDeleted':

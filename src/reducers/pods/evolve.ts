@@ -71,12 +71,13 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
   }
 }
 
-function clearInterrupted<T extends { sandbox: { pending?: { seq: number }; backoff: { timerSeq?: number } }; containers: Record<string, { pending?: { seq: number }; crashBackoff: { timerSeq?: number }; pullBackoff: { timerSeq?: number } }>; apiDelete?: { seq: number; done?: boolean }; cleanup?: { seq: number } }>(rec: T, seqs: Set<number>): T {
+function clearInterrupted<T extends { volumes: { pending?: { seq: number }; backoff: { timerSeq?: number } }; sandbox: { pending?: { seq: number }; backoff: { timerSeq?: number } }; containers: Record<string, { pending?: { seq: number }; crashBackoff: { timerSeq?: number }; pullBackoff: { timerSeq?: number } }>; apiDelete?: { seq: number; done?: boolean }; cleanup?: { seq: number } }>(rec: T, seqs: Set<number>): T {
   const hit = (p?: { seq: number }) => (p && seqs.has(p.seq) ? undefined : p);
   const hitTimer = (b: { timerSeq?: number }) => (b.timerSeq !== undefined && seqs.has(b.timerSeq) ? { ...b, timerSeq: undefined } : b);
   return {
     ...rec,
     sandbox: { ...rec.sandbox, pending: hit(rec.sandbox.pending), backoff: hitTimer(rec.sandbox.backoff) },
+    volumes: { ...rec.volumes, pending: hit(rec.volumes.pending), backoff: hitTimer(rec.volumes.backoff) },
     containers: Object.fromEntries(Object.entries(rec.containers).map(([n, c]) => [n, { ...c, pending: hit(c.pending), crashBackoff: hitTimer(c.crashBackoff), pullBackoff: hitTimer(c.pullBackoff) }])),
     apiDelete: rec.apiDelete && !rec.apiDelete.done && seqs.has(rec.apiDelete.seq) ? undefined : rec.apiDelete,
     cleanup: rec.cleanup && seqs.has(rec.cleanup.seq) ? undefined : rec.cleanup,

@@ -6,6 +6,7 @@ import { resolveEnv, type PodFacts, type ResolvedEnv } from './env.ts';
 import { containerSpecHash } from './spec-hash.ts';
 import type { ContainerKind } from './state.ts';
 import { qosClass } from './qos.ts';
+import type { MountPoint, VolumePlan } from '../../model/volume-plan.ts';
 
 export interface SandboxPlan {
   name: string;
@@ -55,6 +56,8 @@ export interface ContainerPlan {
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
   postStart?: LifecycleHandler;
+  /** Bind mounts from the pod's set-up volumes (subPath already joined). */
+  mounts: { containerPath: string; hostPath: string; readOnly: boolean; subPath?: string }[];
 }
 
 export const podLogDirectory = (pod: Pod, logsDir = '/var/log/pods') =>
@@ -106,7 +109,32 @@ export function pullPolicyOf(c: Container): ContainerPlan['pullPolicy'] {
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attempt: number, facts: PodFacts): ContainerPlan {
+export function volumePlan(pod: Pod, nodeName: string): VolumePlan {
+  const m = pod.metadata;
+  return {
+    podUid: m.uid ?? '',
+    namespace: m.namespace ?? 'default',
+    podName: m.name,
+    nodeName: pod.spec.nodeName ?? nodeName,
+    serviceAccountName: pod.spec.serviceAccountName ?? 'default',
+    volumes: pod.spec.volumes ?? [],
+    labels: m.labels ?? {},
+    annotations: m.annotations ?? {},
+    fsGroup: pod.spec.securityContext?.fsGroup,
+    containers: [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => ({ name: c.name, ...(c.resources ? { resources: c.resources } : {}) })),
+  };
+}
+
+function mountsFor(c: Container, volumes: Record<string, MountPoint>): ContainerPlan['mounts'] {
+  return (c.volumeMounts ?? []).flatMap((vm) => {
+    const v = volumes[vm.name];
+    if (!v) return [];
+    const hostPath = vm.subPath ? `${v.hostPath}/${vm.subPath.replace(/^\/+/, '')}` : v.hostPath;
+    return [{ containerPath: vm.mountPath, hostPath, readOnly: (vm.readOnly ?? false) || (v.readOnly ?? false), ...(vm.subPath ? { subPath: vm.subPath } : {}) }];
+  });
+}
+
+export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attempt: number, facts: PodFacts, volumes: Record<string, MountPoint> = {}): ContainerPlan {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
   const cpuReq = parseQuantity(String(requests.cpu ?? limits.cpu ?? '0')) ?? 0;
@@ -146,5 +174,6 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     postStart: c.lifecycle?.postStart,
+    mounts: mountsFor(c, volumes),
   };
 }

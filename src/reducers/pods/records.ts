@@ -39,6 +39,7 @@ export function newPodRecord(pod: Pod, origin: PodRecord['origin'], at: string, 
     firstSeenAt: at,
     sandbox: { attempt: 0, state: 'none', backoff: emptyBackoff() },
     containers: containersFor(pod),
+    volumes: { state: 'none', backoff: emptyBackoff() },
   };
 }
 

@@ -71,6 +71,14 @@ export interface SandboxRecord {
   backoff: Backoff;
 }
 
+export interface VolumesRecord {
+  state: 'none' | 'ready' | 'tornDown';
+  pending?: { action: 'setup' | 'teardown'; seq: number };
+  mounts?: Record<string, { hostPath: string; readOnly?: boolean }>;
+  lastError?: { volume: string; reason: string; message: string };
+  backoff: Backoff;
+}
+
 export interface Termination {
   since: string;
   reason: string;
@@ -86,6 +94,7 @@ export interface PodRecord {
   startTime?: string;
   sandbox: SandboxRecord;
   containers: Record<string, ContainerRecord>;
+  volumes: VolumesRecord;
   terminating?: Termination;
   /** The source no longer has the pod (deleted from the API, manifest removed). */
   goneFromSource?: boolean;

@@ -3,7 +3,7 @@
 import type { DecisionDraft } from '../../model/entry.ts';
 import type { Container } from '../../model/pod.ts';
 import { inBackoff, ms } from './backoff.ts';
-import { containerPlan, sandboxPlan } from './plans.ts';
+import { containerPlan, sandboxPlan, volumePlan } from './plans.ts';
 import { containerSpecHash } from './spec-hash.ts';
 import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
 
@@ -26,6 +26,18 @@ export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft
       const probeKill = probeFailureKill(rec, c, spec);
       if (probeKill) out.push(probeKill);
     }
+  }
+
+  // Volumes are set up before the sandbox, as upstream waits for attach and mount first.
+  if ((rec.pod.spec.volumes ?? []).length && rec.volumes.state !== 'ready') {
+    const v = rec.volumes;
+    if (v.pending) return out;
+    if (inBackoff(v.backoff, at)) {
+      if (v.backoff.timerSeq === undefined) out.push(backoffTimer(rec, undefined, 'volumes', v.backoff.until!, 'ContainerCreating', v.lastError ? `MountVolume.SetUp failed for volume "${v.lastError.volume}": ${v.lastError.message}` : undefined));
+      return out;
+    }
+    out.push({ type: 'PodVolumesSetUpRequested', reason: v.lastError ? 'FailedMountRetry' : 'PodScheduled', pod: ref, data: { plan: volumePlan(rec.pod, s.nodeName) } });
+    return out;
   }
 
   // Sandbox: create it, or replace a dead one (after killing what still runs in it).
@@ -94,7 +106,7 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
     hostIP: s.hostIP,
     nodeName: s.nodeName,
     allocatable: s.allocatable,
-  });
+  }, rec.volumes.mounts ?? {});
   const reason = c.current ? (c.current.exitCode === 0 ? 'ContainerCompleted' : 'ContainerFailed') : c.waiting && c.waiting.reason !== RESET_WAIT ? c.waiting.reason : 'ContainerNotStarted';
   return [{
     type: 'ContainerStartRequested',
@@ -104,7 +116,7 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
   }];
 }
 
-function backoffTimer(rec: PodRecord, name: string | undefined, which: 'crash' | 'pull' | 'sandbox', until: string, waitingReason: string, message?: string): DecisionDraft {
+function backoffTimer(rec: PodRecord, name: string | undefined, which: 'crash' | 'pull' | 'sandbox' | 'volumes', until: string, waitingReason: string, message?: string): DecisionDraft {
   return { type: 'RestartBackedOff', reason: waitingReason, pod: rec.ref, data: { name, which, until, waitingReason, message } };
 }
 
@@ -181,7 +193,12 @@ function syncTerminating(rec: PodRecord): DecisionDraft[] {
   if ((rec.sandbox.state === 'ready' || rec.sandbox.state === 'notready') && rec.sandbox.id) {
     return [{ type: 'PodSandboxKilled', reason: t.reason, pod: rec.ref, data: { sandboxId: rec.sandbox.id } }];
   }
-  // Everything is stopped. An API pod marked for deletion is now deleted for good (grace 0).
+  // Everything is stopped: unmount before the pod is reported gone.
+  if (rec.volumes.pending) return [];
+  if (rec.volumes.state === 'ready') {
+    return [{ type: 'PodVolumesTearDownRequested', reason: t.reason, pod: rec.ref, data: { plan: volumePlan(rec.pod, '') } }];
+  }
+  // An API pod marked for deletion is now deleted for good (grace 0).
   if (rec.origin === 'api' && !rec.goneFromSource && rec.pod.metadata.deletionTimestamp && !rec.apiDelete) {
     return [{ type: 'PodObjectDeleteRequested', reason: 'PodTerminated', pod: rec.ref, data: { uid: rec.ref.uid } }];
   }

@@ -196,3 +196,49 @@ describe('pods: lifecycle decisions', () => {
     expect(s.pod('u12').lastStatus!.containerStatuses[0].state.waiting?.reason).to.equal('ImagePullBackOff');
   });
 });
+
+describe('pods: volumes gate the sandbox', () => {
+  const withVolume = (uid: string) => podManifest(uid, {}, {
+    volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
+    containers: [{ name: 'app', image: 'busybox:1', volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg', readOnly: true }, { name: 'cfg', mountPath: '/etc/one', subPath: 'key1' }] }],
+  });
+
+  it('sets volumes up before the sandbox, then mounts them into the container', () => {
+    const s = readyNode();
+    const ds = s.observe('PodObserved', { pod: withVolume('v1'), origin: 'api' }, refFor('v1'));
+    expect(types(ds)).to.not.include('PodSandboxRequested');
+    const setup = only(ds, 'PodVolumesSetUpRequested');
+    expect(setup.data).to.have.nested.property('plan.volumes[0].configMap.name', 'settings');
+    const sb = only(s.outcome(setup, 'PodVolumesSetUp', { mounts: { cfg: { hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg' } }, volumes: [] }), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-v1', ip: '10.88.0.2' }), 'ContainerStartRequested');
+    expect((start.data as { plan: { mounts: unknown[] } }).plan.mounts).to.deep.equal([
+      { containerPath: '/etc/cfg', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg', readOnly: true },
+      { containerPath: '/etc/one', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg/key1', readOnly: false, subPath: 'key1' },
+    ]);
+  });
+
+  it('a volume that cannot be set up keeps the pod in ContainerCreating and is retried with backoff', () => {
+    const s = readyNode();
+    const setup = only(s.observe('PodObserved', { pod: withVolume('v2'), origin: 'api' }, refFor('v2')), 'PodVolumesSetUpRequested');
+    const retry = only(s.outcome(setup, 'PodVolumesSetUpFailed', { volume: 'cfg', reason: 'FailedMount', message: 'configmap "settings" not found' }), 'PodVolumesSetUpRequested');
+    expect(retry.reason).to.equal('FailedMountRetry');
+    s.at(1);
+    const timer = only(s.outcome(retry, 'PodVolumesSetUpFailed', { volume: 'cfg', reason: 'FailedMount', message: 'configmap "settings" not found' }), 'RestartBackedOff');
+    expect(timer.data).to.include({ which: 'volumes', until: '2026-11-23T10:00:11.000Z' });
+    expect(s.pod('v2').lastStatus!.containerStatuses[0].state.waiting?.reason).to.equal('ContainerCreating');
+    s.at(11);
+    only(s.outcome(timer, 'BackOffExpired', { which: 'volumes' }), 'PodVolumesSetUpRequested');
+  });
+
+  it('unmounts after the containers and sandbox stop, before the pod object is deleted', () => {
+    const s = readyNode();
+    const setup = only(s.observe('PodObserved', { pod: withVolume('v3'), origin: 'api' }, refFor('v3')), 'PodVolumesSetUpRequested');
+    const sb = only(s.outcome(setup, 'PodVolumesSetUp', { mounts: { cfg: { hostPath: '/x' } }, volumes: [] }), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-v3', ip: '10.88.0.2' }), 'ContainerStartRequested');
+    s.outcome(start, 'ContainerStarted', { name: 'app', containerId: 'c-v3', attempt: 0 });
+    const kill = only(s.observe('PodObserved', { pod: { ...withVolume('v3'), metadata: { ...withVolume('v3').metadata, deletionTimestamp: '2026-11-23T10:01:00Z', deletionGracePeriodSeconds: 5 } }, origin: 'api' }, refFor('v3')), 'ContainerKilled');
+    const sbKill = only(s.outcome(kill, 'ContainerStopped', { name: 'app', containerId: 'c-v3' }), 'PodSandboxKilled');
+    const down = only(s.outcome(sbKill, 'PodSandboxStopped', { sandboxId: 'sb-v3' }), 'PodVolumesTearDownRequested');
+    only(s.outcome(down, 'PodVolumesTornDown', { volumes: ['cfg'] }), 'PodObjectDeleteRequested');
+  });
+});
