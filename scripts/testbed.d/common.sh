@@ -15,6 +15,8 @@ TESTBED_REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-5000}"
 TESTBED_APISERVER_PORT="${TESTBED_APISERVER_PORT:-6443}"
 TESTBED_ETCD_CLIENT_PORT="${TESTBED_ETCD_CLIENT_PORT:-12379}"
 TESTBED_ETCD_PEER_PORT="${TESTBED_ETCD_PEER_PORT:-12380}"
+TESTBED_CM_PORT="${TESTBED_CM_PORT:-10257}"
+TESTBED_SCHED_PORT="${TESTBED_SCHED_PORT:-10259}"
 TESTBED_CNI_SUBNET="${TESTBED_CNI_SUBNET:-10.88.0.0/16}"
 TESTBED_CNI_BRIDGE="${TESTBED_CNI_BRIDGE:-ledgerlet0}"
 TESTBED_SERVICE_CIDR="${TESTBED_SERVICE_CIDR:-10.96.0.0/12}"
@@ -82,10 +84,15 @@ start_bg() { # name exe args... : start in its own session, log to $LOG_DIR/name
   {
     printf '\n=== %s starting %s\n' "$(date -Is)" "$*"
   } >> "${LOG_DIR}/${name}.log"
-  setsid nohup "$@" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null &
+  # fd 9 is the testbed's lock: the daemon must not inherit it
+  setsid nohup "$@" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null 9>&- &
   local pid=$!
   echo "${pid} ${exe}" > "${PID_DIR}/${name}.pid"
   log "started ${name} (pid ${pid}, log ${LOG_DIR}/${name}.log)"
+}
+
+alive() { # pid : exists and is not a zombie (an exited daemon may wait a while for init to reap it)
+  [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 stop_pid_group() { # name : TERM the recorded process group, then KILL after a grace period
@@ -93,14 +100,12 @@ stop_pid_group() { # name : TERM the recorded process group, then KILL after a g
   pid="$(pid_of "$name")" || { rm -f "${PID_DIR}/${name}.pid"; return 0; }
   log "stopping ${name} (pid ${pid})"
   kill -TERM -- "-${pid}" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do
-    [ -d "/proc/${pid}" ] || break
-    # a zombie child of ours is gone for every purpose here
-    grep -q '^State:.*Z' "/proc/${pid}/status" 2>/dev/null && break
+  for i in $(seq 1 150); do
+    alive "$pid" || break
     sleep 0.1
   done
-  if [ -d "/proc/${pid}" ]; then
-    log "${name} did not stop on TERM; sending KILL"
+  if alive "$pid"; then
+    log "${name} did not stop within 15 s of TERM; sending KILL"
     kill -KILL -- "-${pid}" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "${PID_DIR}/${name}.pid"

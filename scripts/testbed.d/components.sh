@@ -36,7 +36,7 @@ up_registry() {
 }
 
 # --- containerd ----------------------------------------------------------------------------
-containerd_healthy() { "${TESTBED_BIN}/testbed-cri" -endpoint "$TESTBED_CRI_ENDPOINT" -timeout 3s version; }
+containerd_healthy() { "${TESTBED_BIN}/testbed-cri" -endpoint "$TESTBED_CRI_ENDPOINT" -timeout 3s version >/dev/null 2>&1; }
 
 up_containerd() {
   render "${REPO_ROOT}/testbed/containerd/config.toml.in" "${CTRD_DIR}/config.toml"
@@ -103,17 +103,17 @@ up_apiserver() {
 }
 
 # --- controller-manager and scheduler --------------------------------------------------------
-cm_healthy() { curl -fsSk https://127.0.0.1:10257/healthz | grep -qx ok; }
-sched_healthy() { curl -fsSk https://127.0.0.1:10259/healthz | grep -qx ok; }
+cm_healthy() { curl -fsSk https://127.0.0.1:${TESTBED_CM_PORT}/healthz | grep -qx ok; }
+sched_healthy() { curl -fsSk https://127.0.0.1:${TESTBED_SCHED_PORT}/healthz | grep -qx ok; }
 
 up_controller_manager() {
   if is_running kube-controller-manager && cm_healthy; then return 0; fi
   stop_pid_group kube-controller-manager
-  ensure_port_free 10257 kube-controller-manager
+  ensure_port_free ${TESTBED_CM_PORT} kube-controller-manager
   local kc="${TESTBED_DIR}/kubeconfig/controller-manager.kubeconfig"
   start_bg kube-controller-manager "${K8S_BIN_DIR}/kube-controller-manager" \
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
-    --bind-address=127.0.0.1 --secure-port=10257 --cert-dir="${TESTBED_DIR}/controller-manager" \
+    --bind-address=127.0.0.1 --secure-port=${TESTBED_CM_PORT} --cert-dir="${TESTBED_DIR}/controller-manager" \
     --leader-elect=false --use-service-account-credentials=true \
     --service-account-private-key-file="${PKI_DIR}/sa.key" --root-ca-file="${PKI_DIR}/ca.crt" \
     --cluster-signing-cert-file="${PKI_DIR}/ca.crt" --cluster-signing-key-file="${PKI_DIR}/ca.key" \
@@ -125,11 +125,11 @@ up_controller_manager() {
 up_scheduler() {
   if is_running kube-scheduler && sched_healthy; then return 0; fi
   stop_pid_group kube-scheduler
-  ensure_port_free 10259 kube-scheduler
+  ensure_port_free ${TESTBED_SCHED_PORT} kube-scheduler
   local kc="${TESTBED_DIR}/kubeconfig/scheduler.kubeconfig"
   start_bg kube-scheduler "${K8S_BIN_DIR}/kube-scheduler" \
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
-    --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false
+    --bind-address=127.0.0.1 --secure-port=${TESTBED_SCHED_PORT} --leader-elect=false --profiling=false
   wait_for kube-scheduler 120 sched_healthy || die "kube-scheduler did not become healthy; see ${LOG_DIR}/kube-scheduler.log"
 }
 
@@ -161,7 +161,9 @@ clean_leftovers() {
       runc --root "$root" delete -f "$id" 2>/dev/null || true
     done
   done
-  # 4) mounts left under the testbed's containerd directories
+  # 4) the CNI bridge (it is the testbed's own, named in its conflist)
+  ip link delete "$TESTBED_CNI_BRIDGE" 2>/dev/null || true
+  # 5) mounts left under the testbed's containerd directories
   local m
   for m in $(awk -v d="${CTRD_DIR}/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
     umount -l "$m" 2>/dev/null || true

@@ -4,6 +4,8 @@
 //	testbed-cri -endpoint ... ps        # pod sandboxes and containers, one per line
 //	testbed-cri -endpoint ... images    # image references known to the runtime
 //	testbed-cri -endpoint ... clean     # stop and remove every container and pod sandbox
+//	testbed-cri -endpoint ... smoke IMAGE  # run a pod sandbox with one `sleep` container from
+//	                                       # IMAGE (pulled through CRI), print its IP; left running
 //
 // `scripts/testbed down` runs `clean` before it stops containerd, so no shim or container
 // started through the testbed's containerd is left running.
@@ -26,7 +28,7 @@ func main() {
 	endpoint := flag.String("endpoint", os.Getenv("TESTBED_CRI_ENDPOINT"), "CRI endpoint (unix:///path)")
 	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline")
 	flag.Parse()
-	if *endpoint == "" || flag.NArg() != 1 {
+	if *endpoint == "" || flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: testbed-cri -endpoint unix:///path.sock version|ps|images|clean")
 		os.Exit(2)
 	}
@@ -109,6 +111,11 @@ func main() {
 		if failed {
 			os.Exit(1)
 		}
+	case "smoke":
+		if flag.NArg() != 2 {
+			fail(fmt.Errorf("smoke needs an image reference"))
+		}
+		smoke(ctx, rt, img, flag.Arg(1))
 	default:
 		fmt.Fprintf(os.Stderr, "unknown command %q\n", flag.Arg(0))
 		os.Exit(2)
@@ -118,4 +125,45 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "testbed-cri:", err)
 	os.Exit(1)
+}
+
+// smoke starts one pod through the whole CRI path (sandbox with CNI, image pull, container
+// create/start) and leaves it running, so `scripts/testbed down` has something to clean.
+func smoke(ctx context.Context, rt runtimeapi.RuntimeServiceClient, img runtimeapi.ImageServiceClient, image string) {
+	name := fmt.Sprintf("testbed-smoke-%d", time.Now().UnixNano())
+	cfg := &runtimeapi.PodSandboxConfig{
+		Metadata:     &runtimeapi.PodSandboxMetadata{Name: name, Namespace: "testbed", Uid: name},
+		Hostname:     name,
+		LogDirectory: "/tmp/" + name,
+		Linux:        &runtimeapi.LinuxPodSandboxConfig{},
+	}
+	sb, err := rt.RunPodSandbox(ctx, &runtimeapi.RunPodSandboxRequest{Config: cfg})
+	if err != nil {
+		fail(err)
+	}
+	if _, err := img.PullImage(ctx, &runtimeapi.PullImageRequest{Image: &runtimeapi.ImageSpec{Image: image}, SandboxConfig: cfg}); err != nil {
+		fail(err)
+	}
+	c, err := rt.CreateContainer(ctx, &runtimeapi.CreateContainerRequest{
+		PodSandboxId:  sb.PodSandboxId,
+		SandboxConfig: cfg,
+		Config: &runtimeapi.ContainerConfig{
+			Metadata: &runtimeapi.ContainerMetadata{Name: "sleep"},
+			Image:    &runtimeapi.ImageSpec{Image: image},
+			Command:  []string{"sleep", "3600"},
+			LogPath:  "sleep.log",
+			Linux:    &runtimeapi.LinuxContainerConfig{},
+		},
+	})
+	if err != nil {
+		fail(err)
+	}
+	if _, err := rt.StartContainer(ctx, &runtimeapi.StartContainerRequest{ContainerId: c.ContainerId}); err != nil {
+		fail(err)
+	}
+	st, err := rt.PodSandboxStatus(ctx, &runtimeapi.PodSandboxStatusRequest{PodSandboxId: sb.PodSandboxId})
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("sandbox %.13s container %.13s ip %s\n", sb.PodSandboxId, c.ContainerId, st.Status.GetNetwork().GetIp())
 }
