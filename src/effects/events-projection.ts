@@ -35,6 +35,11 @@ export function eventFor(e: Entry): PodEvent | undefined {
       return undefined;
     case 'PostStartHookFailed':
       return { type: 'Warning', reason: 'FailedPostStartHook', message: `PostStartHook failed: ${d.detail}`, container: d.name };
+    case 'ProbeFailed': {
+      // upstream's prober: Warning Unhealthy "<Kind> probe failed: <output>" (the recorder rate-limits)
+      const kind = String(d.probe ?? '');
+      return { type: 'Warning', reason: 'Unhealthy', message: `${kind.charAt(0).toUpperCase()}${kind.slice(1)} probe failed: ${d.detail ?? ''}`, container: d.container };
+    }
     case 'PodSandboxRequested':
       return e.reason === 'SandboxChanged' ? { type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' } : undefined;
     case 'PodSandboxStartFailed':
