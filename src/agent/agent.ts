@@ -2,7 +2,7 @@
 // and the sources (PLEG, static pods, API watch, heartbeats). Stopping it leaves pods running.
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Subscription } from 'rxjs';
+import { map, startWith, type Subscription } from 'rxjs';
 import { CriClient } from '../adapters/cri/index.ts';
 import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
@@ -22,6 +22,8 @@ import { apiPods$ } from '../streams/api-pods.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
+import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
+import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
@@ -120,6 +122,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const subs: Subscription[] = [];
   const plegStats = createPlegStats();
   subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
+  subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
   if (cfg.staticPodPath) {
     subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
   }
