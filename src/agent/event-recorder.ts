@@ -4,14 +4,17 @@ import type { Observable, Subscription } from 'rxjs';
 import type { KubeClients } from '../adapters/kube/connect.ts';
 import { containerFieldPath, createEvent } from '../adapters/kube/events.ts';
 import type { Entry } from '../model/entry.ts';
-import { eventFor } from '../effects/events-projection.ts';
+import { eventsFor } from '../effects/events-projection.ts';
 
 export function recordEvents(entries$: Observable<Entry>, clients: KubeClients, nodeName: string, qps = 50, burst = 100, onError?: (e: Error) => void): Subscription {
   let tokens = burst;
   let last = Date.now();
   return entries$.subscribe((e) => {
-    const ev = eventFor(e);
-    if (!ev || !e.pod) return;
+    if (!e.pod) return;
+    for (const ev of eventsFor(e)) send(e, ev);
+  });
+  function send(e: Entry, ev: ReturnType<typeof eventsFor>[number]) {
+    if (!e.pod) return;
     const now = Date.now();
     tokens = Math.min(burst, tokens + ((now - last) / 1000) * qps);
     last = now;
@@ -24,5 +27,5 @@ export function recordEvents(entries$: Observable<Entry>, clients: KubeClients, 
       },
       type: ev.type, reason: ev.reason, message: ev.message, host: nodeName, at: new Date(now),
     }).catch((err: Error) => onError?.(err));
-  });
+  }
 }

@@ -11,6 +11,23 @@ export interface PodEvent {
   initContainer?: boolean;
 }
 
+/** Every event an entry stands for, in the order upstream records them. */
+export function eventsFor(e: Entry): PodEvent[] {
+  const d = e.data as Record<string, any>;
+  if (e.type === 'ContainerStarted') {
+    const image = d.image as string;
+    return [
+      d.pulled
+        ? { type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}"`, container: d.name }
+        : { type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine`, container: d.name },
+      { type: 'Normal', reason: 'Created', message: `Created container ${d.name}`, container: d.name },
+      { type: 'Normal', reason: 'Started', message: `Started container ${d.name}`, container: d.name },
+    ];
+  }
+  const one = eventFor(e);
+  return one ? [one] : [];
+}
+
 export function eventFor(e: Entry): PodEvent | undefined {
   const d = e.data as Record<string, any>;
   switch (e.type) {

@@ -70,6 +70,17 @@ function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<st
   };
 }
 
+/**
+ * Garbage collection as upstream's default (MaxPerPodContainer = 1): keep the previous dead
+ * instance (its logs and status.lastState), remove the ones before it.
+ */
+async function removeOlderInstances(deps: RuntimeEffectDeps, sandboxId: string, plan: ContainerPlan) {
+  const all = await deps.cri.listContainers({ podSandboxId: sandboxId, labelSelector: { [Labels.containerName]: plan.name } });
+  for (const c of all) {
+    if (c.metadata.attempt < plan.attempt - 1 && c.state === 'CONTAINER_EXITED') await deps.cri.removeContainer(c.id);
+  }
+}
+
 export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { plan, sandboxId, sandbox, restartCount } = d.data as StartData;
   const failed = (stage: string, reason: string, msg: string, created = false): OutcomeDraft[] => [
@@ -100,6 +111,7 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     return id ? failed('start', 'RunContainerError', message(e), true) : failed('create', 'CreateContainerError', message(e));
   }
   const status = await deps.cri.containerStatus(id).catch(() => undefined);
+  await removeOlderInstances(deps, sandboxId, plan).catch(() => undefined);
   const started: OutcomeDraft = {
     type: 'ContainerStarted',
     pod: d.pod,

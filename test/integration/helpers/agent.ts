@@ -1,0 +1,104 @@
+// Runs the real agent (`ledgerlet run`) as a child process against the testbed, and gives tests
+// kubectl and the CRI client to look at what it did.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CriClient } from '../../../src/adapters/cri/index.ts';
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '../../..');
+
+export type TestbedEnv = Record<string, string>;
+
+let cachedEnv: TestbedEnv | undefined;
+/** The TESTBED_* settings: from the environment, else from `scripts/testbed env`. */
+export async function testbedEnv(): Promise<TestbedEnv> {
+  if (cachedEnv) return cachedEnv;
+  if (process.env.TESTBED_CRI_ENDPOINT && process.env.TESTBED_ADMIN_KUBECONFIG) {
+    cachedEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TESTBED_'))) as TestbedEnv;
+    return cachedEnv;
+  }
+  const { stdout } = await run('bash', [join(repo, 'scripts/testbed'), 'env']);
+  const env: TestbedEnv = {};
+  for (const m of stdout.matchAll(/^export (TESTBED_[A-Z0-9_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  if (!env.TESTBED_CRI_ENDPOINT) throw new Error('scripts/testbed env printed no TESTBED_CRI_ENDPOINT: is the testbed up? (scripts/testbed up)');
+  cachedEnv = env;
+  return env;
+}
+
+export async function kubectl(env: TestbedEnv, args: string[], input?: string): Promise<string> {
+  const child = execFile(join(env.TESTBED_BIN, 'kubectl'), ['--kubeconfig', env.TESTBED_ADMIN_KUBECONFIG, ...args], { maxBuffer: 16 << 20 });
+  if (input !== undefined) child.stdin?.end(input);
+  return new Promise((res, rej) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`kubectl ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
+  });
+}
+
+export async function getJson<T = any>(env: TestbedEnv, args: string[]): Promise<T> {
+  return JSON.parse(await kubectl(env, [...args, '-o', 'json'])) as T;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the bound passes; the bound only stops a hung test. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, boundMs = 90_000, everyMs = 500): Promise<T> {
+  const end = Date.now() + boundMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface RunningAgent {
+  rootDir: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+}
+
+/** Starts `ledgerlet run` as the testbed's node; resolves once it logged that it started. */
+export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean } = {}): Promise<RunningAgent> {
+  const rootDir = opts.rootDir ?? mkdtempSync(join(tmpdir(), 'ledgerlet-it-'));
+  const args = [join(repo, 'bin/ledgerlet.js'), 'run', '--root-dir', rootDir, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT, '--hostname-override', env.TESTBED_NODE_NAME,
+    ...(opts.standalone ? [] : ['--kubeconfig', env.TESTBED_NODE_KUBECONFIG]), ...(opts.extraArgs ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await waitFor('the agent to start', async () => (out.includes('"msg":"ledgerlet started"') ? true : child.exitCode !== null ? Promise.reject(new Error(`agent exited: ${out.slice(-2000)}`)) : undefined), 60_000, 100);
+  return {
+    rootDir,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export function criClient(env: TestbedEnv): CriClient {
+  return new CriClient(env.TESTBED_CRI_ENDPOINT);
+}
+
+/** Deletes test pods by label and waits until the API no longer has them. */
+export async function deletePods(env: TestbedEnv, selector: string): Promise<void> {
+  await kubectl(env, ['delete', 'pods', '-l', selector, '--wait=false', '--ignore-not-found']);
+}

@@ -1,0 +1,156 @@
+// Pods end to end on the testbed: kubectl → API server → ledgerlet → containerd, and back.
+import { expect } from 'chai';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { criClient, getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import type { CriClient } from '../../src/adapters/cri/index.ts';
+
+const LABEL = 'ledgerlet-test=pods';
+
+function podYaml(env: TestbedEnv, name: string, spec: Record<string, unknown>): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { 'ledgerlet-test': 'pods' } }, spec: { nodeName: env.TESTBED_NODE_NAME, terminationGracePeriodSeconds: 2, ...spec } });
+}
+
+async function podStatus(env: TestbedEnv, name: string) {
+  return (await getJson(env, ['get', 'pod', name])).status;
+}
+
+async function containersOf(cri: CriClient, podUid: string) {
+  return cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': podUid } });
+}
+
+describe('pods on the testbed (ledgerlet run + kubectl)', function () {
+  this.timeout(240_000);
+  let env: TestbedEnv;
+  let agent: RunningAgent;
+  let cri: CriClient;
+
+  before(async () => {
+    env = await testbedEnv();
+    cri = criClient(env);
+    await kubectl(env, ['delete', 'pods', '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
+    agent = await startAgent(env);
+  });
+
+  after(async () => {
+    await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=true', '--timeout=60s', '--ignore-not-found']).catch(() => undefined);
+    await agent?.stop();
+    cri?.close();
+  });
+
+  it('a pod applied with kubectl reaches Running with an IP, its status matches containerd, and deleting it removes its containers', async () => {
+    await kubectl(env, ['apply', '-f', '-'], podYaml(env, 'web', { containers: [{ name: 'web', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'exec httpd -f -p 8080'] }] }));
+    const st = await waitFor('web Running', async () => {
+      const s = await podStatus(env, 'web');
+      return s?.phase === 'Running' && s.podIP ? s : undefined;
+    });
+    expect(st.podIP).to.match(/^10\.88\./);
+    expect(st.hostIP).to.be.a('string');
+    expect(st.qosClass).to.equal('BestEffort');
+    expect(st.conditions.find((c: any) => c.type === 'Ready').status).to.equal('True');
+    const cs = st.containerStatuses[0];
+    expect(cs).to.include({ name: 'web', ready: true, restartCount: 0, started: true });
+    const id = cs.containerID.replace('containerd://', '');
+    const real = await cri.containerStatus(id);
+    expect(real.state).to.equal('CONTAINER_RUNNING');
+    expect(real.metadata.name).to.equal('web');
+    expect(cs.imageID).to.equal(real.imageRef);
+    const uid = (await getJson(env, ['get', 'pod', 'web'])).metadata.uid;
+    await kubectl(env, ['delete', 'pod', 'web', '--wait=true', '--timeout=90s']);
+    await waitFor('web containers removed', async () => ((await containersOf(cri, uid)).length === 0 ? true : undefined));
+    const sandboxes = await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+    expect(sandboxes).to.have.length(0);
+  });
+
+  it('a crash-looping pod restarts with growing backoff and reports CrashLoopBackOff', async () => {
+    await kubectl(env, ['apply', '-f', '-'], podYaml(env, 'crasher', { containers: [{ name: 'crash', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'echo boom; exit 3'] }] }));
+    const st = await waitFor('crasher restarted twice', async () => {
+      const s = await podStatus(env, 'crasher');
+      return s?.containerStatuses?.[0]?.restartCount >= 2 ? s : undefined;
+    }, 120_000);
+    const cs = st.containerStatuses[0];
+    expect(cs.lastState.terminated.exitCode).to.equal(3);
+    const uid = (await getJson(env, ['get', 'pod', 'crasher'])).metadata.uid;
+    // Runtime timestamps: the gap before the third start is at least the 10 s backoff.
+    const all = (await containersOf(cri, uid)).sort((a, b) => a.metadata.attempt - b.metadata.attempt);
+    const statuses = await Promise.all(all.map((c) => cri.containerStatus(c.id)));
+    const byAttempt = new Map(statuses.map((s) => [s.metadata.attempt, s]));
+    const second = byAttempt.get(1);
+    const third = byAttempt.get(2);
+    expect(second?.finishedAt, 'attempt 1 finished').to.be.a('string');
+    expect(third?.startedAt, 'attempt 2 started').to.be.a('string');
+    expect(Date.parse(third!.startedAt!) - Date.parse(second!.finishedAt!)).to.be.at.least(9_500);
+    const waiting = await waitFor('CrashLoopBackOff shown', async () => {
+      const s = await podStatus(env, 'crasher');
+      return s.containerStatuses[0].state.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+    }, 60_000, 200);
+    expect(waiting.phase).to.equal('Running');
+    await kubectl(env, ['delete', 'pod', 'crasher', '--wait=false']);
+  });
+
+  it('init containers run in order before the app container', async () => {
+    await kubectl(env, ['apply', '-f', '-'], podYaml(env, 'inits', {
+      initContainers: [
+        { name: 'first', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'sleep 1'] },
+        { name: 'second', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'sleep 1'] },
+      ],
+      containers: [{ name: 'app', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'] }],
+    }));
+    const st = await waitFor('inits Running', async () => {
+      const s = await podStatus(env, 'inits');
+      return s?.phase === 'Running' ? s : undefined;
+    });
+    const [first, second] = st.initContainerStatuses;
+    expect(first.state.terminated.exitCode).to.equal(0);
+    expect(second.state.terminated.exitCode).to.equal(0);
+    expect(Date.parse(second.state.terminated.startedAt)).to.be.at.least(Date.parse(first.state.terminated.finishedAt) - 1000);
+    expect(Date.parse(st.containerStatuses[0].state.running.startedAt)).to.be.at.least(Date.parse(second.state.terminated.finishedAt) - 1000);
+    expect(st.conditions.find((c: any) => c.type === 'Initialized').status).to.equal('True');
+    await kubectl(env, ['delete', 'pod', 'inits', '--wait=false']);
+  });
+
+  it('SIGKILL of the agent during pod churn, then a restart: no duplicate containers and every pod converges', async () => {
+    const names = ['churn-a', 'churn-b', 'churn-c'];
+    for (const n of names) {
+      await kubectl(env, ['apply', '-f', '-'], podYaml(env, n, { containers: [{ name: 'main', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'] }, { name: 'side', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'] }] }));
+    }
+    // Kill the agent while it is still starting them.
+    await waitFor('first start decided', async () => (agent.output().includes('ContainerStartRequested') ? true : undefined), 60_000, 20);
+    await agent.kill9();
+    agent = await startAgent(env, { rootDir: agent.rootDir });
+    for (const n of names) {
+      await waitFor(`${n} Running and Ready`, async () => {
+        const s = await podStatus(env, n);
+        return s?.phase === 'Running' && s.containerStatuses?.every((c: any) => c.ready) ? true : undefined;
+      });
+      const uid = (await getJson(env, ['get', 'pod', n])).metadata.uid;
+      const running = (await containersOf(cri, uid)).filter((c) => c.state === 'CONTAINER_RUNNING');
+      expect(running.map((c) => c.metadata.name).sort(), `${n} runs each container once`).to.deep.equal(['main', 'side']);
+      const sandboxes = (await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).filter((s) => s.state === 'SANDBOX_READY');
+      expect(sandboxes, `${n} has one ready sandbox`).to.have.length(1);
+    }
+    for (const n of names) await kubectl(env, ['delete', 'pod', n, '--wait=false']);
+  });
+
+  it('a static pod starts, restarts on a manifest change and stops when its manifest is removed', async () => {
+    await agent.stop();
+    const dir = join(tmpdir(), `ledgerlet-static-${process.pid}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const manifest = (msg: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  namespace: default\nspec:\n  containers:\n  - name: web\n    image: ${env.TESTBED_IMAGE_BUSYBOX}\n    command: ["sh", "-c", "echo ${msg}; exec sleep 3600"]\n`;
+    writeFileSync(join(dir, 'static-web.yaml'), manifest('one'));
+    agent = await startAgent(env, { rootDir: agent.rootDir, extraArgs: ['--pod-manifest-path', dir] });
+    const running = async () => (await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': `static-web-${env.TESTBED_NODE_NAME}` } })).filter((c) => c.state === 'CONTAINER_RUNNING');
+    const first = await waitFor('static pod running', async () => ((await running()).length === 1 ? (await running())[0] : undefined));
+    writeFileSync(join(dir, 'static-web.yaml'), manifest('two'));
+    const second = await waitFor('static pod replaced', async () => {
+      const r = await running();
+      return r.length === 1 && r[0].id !== first.id ? r[0] : undefined;
+    });
+    expect(second.labels['io.kubernetes.pod.uid']).to.not.equal(first.labels['io.kubernetes.pod.uid']);
+    rmSync(join(dir, 'static-web.yaml'));
+    await waitFor('static pod stopped', async () => ((await running()).length === 0 ? true : undefined));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
