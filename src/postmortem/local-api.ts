@@ -19,6 +19,8 @@ export interface LocalApiOptions {
   socketPath: string;
   /** The running engine: its in-memory state answers /state at the log's end without a replay. */
   engine?: { state(): unknown };
+  /** Told when the socket cannot be served (the agent runs on without it). */
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 export interface LocalApi {
@@ -98,12 +100,19 @@ export async function serveLocalApi(o: LocalApiOptions): Promise<LocalApi> {
     });
   });
   // A socket left by an agent that was killed would make listen fail with EADDRINUSE.
-  await rm(o.socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.socketPath, () => resolve());
-  });
-  await chmod(o.socketPath, 0o600); // the log names pods and their specs: owner only
+  try {
+    await rm(o.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.socketPath, () => resolve());
+    });
+    await chmod(o.socketPath, 0o600); // the log names pods and their specs: owner only
+  } catch (e) {
+    // A path too long for a unix socket, a read-only dir...: the node must not stop over it.
+    o.logger?.warn({ err: (e as Error).message, socketPath: o.socketPath }, 'local endpoint not served; history commands need the agent stopped or a copy of its root dir');
+    server.close();
+    return { close: async () => undefined };
+  }
   return {
     close: () =>
       new Promise<void>((resolve) => {
