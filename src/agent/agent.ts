@@ -1,6 +1,7 @@
 // Assembles the node agent: the log, the engine with the node's reducers, the effect handlers,
 // and the sources (PLEG, static pods, API watch, heartbeats). Stopping it leaves pods running.
 import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { map, startWith, type Subscription } from 'rxjs';
 import { CriClient } from '../adapters/cri/index.ts';
@@ -28,6 +29,7 @@ import { effectKey } from './effect-keys.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { nodeStatusSource } from './node-status-source.ts';
+import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
 
 export interface AgentOptions {
   config: KubeletConfiguration;
@@ -104,6 +106,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const store = await LogStore.open(logDir(o.rootDir));
   const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, snapshotEvery: 10_000 });
+  // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
+  const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
   await engine.submit({
     type: 'AgentConfigured',
     source: 'agent',
@@ -155,6 +159,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     async stop() {
       for (const s of subs) s.unsubscribe();
       await engine.stop({ timeoutMs: 5000 });
+      await localApi.close();
       await store.close();
       cri.close();
       log.info({}, 'ledgerlet stopped; pods keep running');
