@@ -1,7 +1,7 @@
 // Runs the real agent (`ledgerlet run`) as a child process against the testbed, and gives tests
 // kubectl and the CRI client to look at what it did.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,8 +68,39 @@ export interface RunningAgent {
   kill9(): Promise<void>;
 }
 
+/**
+ * Only one agent may act as the testbed's node at a time (two would fight over its pods), so
+ * test processes take turns: a lock file naming the holder's pid, taken over when that pid is gone.
+ */
+const LOCK = '/tmp/ledgerlet-testbed-node.lock';
+let lockHeld = 0;
+async function lockNode(): Promise<void> {
+  if (lockHeld++ > 0) return;
+  await waitFor('the testbed node to be free (another test process runs an agent)', async () => {
+    try {
+      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      const holder = parseInt(readFileSync(LOCK, 'utf8'), 10);
+      if (!holder || holder === process.pid) return writeFileSync(LOCK, String(process.pid)), true;
+      try {
+        process.kill(holder, 0);
+      } catch {
+        rmSync(LOCK, { force: true }); // the holder died without releasing it
+      }
+      return undefined;
+    }
+  }, 30 * 60_000, 1000);
+}
+function unlockNode(): void {
+  if (--lockHeld > 0) return;
+  lockHeld = 0;
+  rmSync(LOCK, { force: true });
+}
+
 /** Starts `ledgerlet run` as the testbed's node; resolves once it logged that it started. */
 export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean } = {}): Promise<RunningAgent> {
+  await lockNode();
   const rootDir = opts.rootDir ?? mkdtempSync(join(tmpdir(), 'ledgerlet-it-'));
   const args = [join(repo, 'bin/ledgerlet.js'), 'run', '--root-dir', rootDir, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT, '--hostname-override', env.TESTBED_NODE_NAME,
     ...(opts.standalone ? [] : ['--kubeconfig', env.TESTBED_NODE_KUBECONFIG]), ...(opts.extraArgs ?? [])];
@@ -85,11 +116,14 @@ export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extr
     output: () => out,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      unlockNode();
+      return code;
     },
     async kill9() {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
+      unlockNode();
     },
   };
 }
