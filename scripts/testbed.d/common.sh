@@ -70,7 +70,11 @@ pid_of() { # name -> prints pid if the recorded process is alive and is the reco
   read -r pid exe < "$f" || return 1
   [ -n "${pid:-}" ] && [ -d "/proc/${pid}" ] || return 1
   if [ -n "${exe:-}" ]; then
-    [ "$(readlink -f "/proc/${pid}/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ] || return 1
+    # a binary rebuilt while its process runs shows as "<path> (deleted)"
+    local running
+    running="$(readlink "/proc/${pid}/exe" 2>/dev/null)" || return 1
+    running="${running% (deleted)}"
+    [ "$running" = "$(readlink -f "$exe")" ] || return 1
   fi
   echo "$pid"
 }

@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { map, startWith, type Subscription } from 'rxjs';
+import { auditTime, map, startWith, type Subscription } from 'rxjs';
 import { CriClient } from '../adapters/cri/index.ts';
 import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
@@ -12,6 +12,11 @@ import { LogStore, logDir } from '../adapters/store/index.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
 import { runtimeEffects } from '../effects/cri/index.ts';
+import { volumeEffects, type VolumeEffectDeps } from '../effects/volumes/index.ts';
+import { pluginsRegistryDir } from '../effects/volumes/layout.ts';
+import { volumeRefreshTargets } from '../reducers/pods/volume-targets.ts';
+import { CsiPluginRegistry, csiPlugins$ } from '../streams/csi-plugins.ts';
+import { volumeRefresh$ } from '../streams/volume-refresh.ts';
 import { parseResolvConf } from '../effects/cri/sandbox-config.ts';
 import type { EffectHandlers } from '../effects/effect.ts';
 import type { KubeletConfiguration } from '../model/kubelet-config.ts';
@@ -60,6 +65,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
   const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri });
   let nodeUid: string | undefined;
+  const csiRegistry = new CsiPluginRegistry();
+  const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => ({ cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) }) };
 
   const effects: EffectHandlers = {
     ...runtimeEffects({
@@ -93,6 +100,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }),
     PodStatusChanged: (d) => patchStatus(clients, d),
     PodObjectDeleteRequested: (d) => deletePodObject(clients, d),
+    ...volumeEffects(volumeDeps),
   };
   if (clients) {
     effects.NodeRegistrationRequested = async (d) => {
@@ -127,6 +135,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const plegStats = createPlegStats();
   subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
+  subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
+  subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
   if (cfg.staticPodPath) {
     subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
   }
@@ -162,6 +172,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await localApi.close();
       await store.close();
       cri.close();
+      csiRegistry.closeAll();
       log.info({}, 'ledgerlet stopped; pods keep running');
     },
   };
