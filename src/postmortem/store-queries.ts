@@ -65,6 +65,9 @@ export async function podsSeen(store: LogStore): Promise<PodSeen[]> {
 
 export async function stateAt(store: LogStore, seq: number): Promise<StateAt> {
   const r = await replayLog(store, nodeDecider, { toSeq: seq });
-  const at = r.lastSeq > 0 ? await store.getEntry(r.lastSeq) : undefined;
-  return { seq: r.lastSeq, ...(at?.ok ? { at: at.entry.at } : {}), state: r.state, problems: r.problems };
+  const e = r.lastSeq > 0 ? await store.getEntry(r.lastSeq) : undefined;
+  // At the retention horizon the entry itself is gone; its snapshot still knows the time.
+  const snap = !e && r.snapshotSeq === r.lastSeq ? await store.latestSnapshot(r.lastSeq) : undefined;
+  const at = e?.ok ? e.entry.at : snap?.ok ? snap.snapshot.at : undefined;
+  return { seq: r.lastSeq, ...(at ? { at } : {}), state: r.state, problems: r.problems };
 }
