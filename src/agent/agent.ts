@@ -155,7 +155,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     subs.push(recordEvents(engine.entries$, clients, o.nodeName, cfg.eventRecordQPS, cfg.eventBurst, (e) => log.debug({ err: e.message }, 'event not recorded')));
   }
   subs.push(engine.entries$.subscribe((e) => {
-    if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'RuntimeUnreachable', 'NodeHeartbeatFailed'].includes(e.type)) {
+    if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'ApiServerReachable', 'RuntimeUnreachable', 'RuntimeReachable', 'NodeHeartbeatFailed', 'NodeHeartbeatRecovered', 'PlegHealthChanged', 'StaticPodPathUnreadable'].includes(e.type)) {
       const line = { seq: e.seq, kind: e.kind, type: e.type, reason: e.reason, pod: e.pod ? `${e.pod.namespace}/${e.pod.name}` : undefined, cause: e.cause };
       if (/Failed|Rejected|Unreachable/.test(e.type)) log.warn({ ...line, data: e.data }, e.type);
       else log.info(line, e.type);
