@@ -69,6 +69,10 @@ describe('probes on the testbed (ledgerlet run + agnhost/busybox)', function () 
     agent = await startAgent(env);
   });
 
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && agent) console.error(`agent output (tail):\n${agent.output().slice(-6000)}`);
+  });
+
   after(async () => {
     if (agent) {
       await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=true', '--timeout=90s', '--ignore-not-found']).catch(() => undefined);
