@@ -41,7 +41,14 @@ function exitedWords(c: ReasonContext): string {
 /** "liveness probe http GET :8080/healthz failed 3 times in a row (500, 500, 500)" */
 function probeFailures(kind: string): Because {
   return (c) => {
-    const fails = c.evidence.filter((e) => e.type === 'ProbeFailed');
+    const all = c.evidence.filter((e) => e.type === 'ProbeFailed');
+    // "In a row" is the prober's own count: the run since its last first failure (1/N). Older
+    // failures the decision also names stay visible in the chain lines.
+    let start = 0;
+    all.forEach((e, i) => {
+      if ((e.data as D).consecutiveFailures === 1) start = i;
+    });
+    const fails = all.slice(start);
     if (!fails.length) return withSeen(`${kind} probe failed`)(c);
     const d = fails[fails.length - 1].data as D;
     const target = d.target ?? d.handler ?? '';

@@ -118,7 +118,7 @@ export function renderExplanation(x: Explanation): string[] {
   const lines = [`${clock(x.at)} #${x.seq} ${x.what}: ${x.why}${arrows}`];
   const step = (s: ChainStep) => `    ← #${s.seq} ${s.entry ? `${clock(s.entry.at)} ${s.entry.kind} ${s.entry.type}: ${describe(s.entry)}` : s.problem}`;
   for (const s of x.chain) lines.push(step(s));
-  for (const s of x.evidence) if (!x.chain.some((c) => c.seq === s.seq)) lines.push(step(s));
+  for (const s of [...x.evidence].sort((a, b) => b.seq - a.seq)) if (!x.chain.some((c) => c.seq === s.seq)) lines.push(step(s));
   for (const o of x.outcomes) lines.push(`    → #${o.seq} ${clock(o.at)} ${o.text}`);
   return lines;
 }
