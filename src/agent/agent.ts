@@ -11,6 +11,7 @@ import { isNotFound } from '../adapters/kube/errors.ts';
 import { LogStore, logDir } from '../adapters/store/index.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
+import { createMirror, deleteMirror } from '../effects/api/mirror-api.ts';
 import { runtimeEffects } from '../effects/cri/index.ts';
 import { volumeEffects, type VolumeEffectDeps } from '../effects/volumes/index.ts';
 import { pluginsRegistryDir } from '../effects/volumes/layout.ts';
@@ -103,6 +104,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...volumeEffects(volumeDeps),
   };
   if (clients) {
+    effects.MirrorPodCreateRequested = (d) => createMirror(clients, o.nodeName, d);
+    effects.MirrorPodDeleteRequested = (d) => deleteMirror(clients, d);
     effects.NodeRegistrationRequested = async (d) => {
       const out = await register(clients, statusSource, d);
       const uid = (out[0]?.data as { uid?: string }).uid;

@@ -7,11 +7,12 @@ import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function patchStatus(clients: KubeClients | undefined, d: Entry): Promise<OutcomeDraft[]> {
-  const { status, origin } = d.data as { status: Record<string, unknown>; origin: 'api' | 'file' };
-  // Static pods report through their mirror pod, which this agent does not create yet.
-  if (!clients || origin !== 'api' || !d.pod) return [];
+  const { status, origin, mirror } = d.data as { status: Record<string, unknown>; origin: 'api' | 'file'; mirror?: { uid: string; namespace: string; name: string } };
+  // Static pods report through their mirror pod; until it exists there is nothing to patch.
+  const target = origin === 'api' ? d.pod : mirror;
+  if (!clients || !target) return [];
   try {
-    await patchPodStatus(clients, d.pod, undefined, status);
+    await patchPodStatus(clients, target, undefined, status);
     return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase } }];
   } catch (e) {
     // A pod already gone from the API has no status to patch: not a failure worth retrying.

@@ -4,10 +4,11 @@ import type { DecisionDraft, Entry } from '../../model/entry.ts';
 import { canonicalJson } from '../../runtime/canonical.ts';
 import { podStatus } from './status.ts';
 import { syncPod } from './sync.ts';
+import { decideMirror } from './mirror.ts';
 import type { PodRecord, PodsState } from './state.ts';
 
 /** Entries after which every pod is looked at again. */
-const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted', 'StaticPodsListed', 'ApiServerReachable']);
+const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted', 'StaticPodsListed', 'ApiServerReachable', 'NodeRegistered']);
 
 export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
   if (!s.runtimeSynced) return [];
@@ -23,10 +24,13 @@ export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
 }
 
 function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
-  const out = syncPod(s, rec, e.at);
+  const out = [...decideMirror(s, rec, e), ...syncPod(s, rec, e.at)];
   const status = podStatus(rec, e.at, s.hostIP);
-  if (rec.statusDirty || !rec.lastStatus || canonicalJson(status) !== canonicalJson(rec.lastStatus)) {
-    out.unshift({ type: 'PodStatusChanged', reason: e.type, pod: rec.ref, data: { status, origin: rec.origin } });
+  const mirror = s.mirrors[rec.ref.uid];
+  // A static pod's status goes to its mirror pod once there is one.
+  const mirrorAppeared = rec.origin === 'file' && mirror !== undefined && rec.lastStatusTarget !== mirror.uid;
+  if (rec.statusDirty || mirrorAppeared || !rec.lastStatus || canonicalJson(status) !== canonicalJson(rec.lastStatus)) {
+    out.unshift({ type: 'PodStatusChanged', reason: e.type, pod: rec.ref, data: { status, origin: rec.origin, ...(mirror ? { mirror } : {}) } });
   }
   return out;
 }

@@ -41,9 +41,12 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
       case 'RestartBackedOff':
         return withBackoffTimer(rec, d, e.seq);
       case 'PodStatusChanged':
-        return { ...rec, lastStatus: d.status as PodStatus, statusDirty: false };
+        return { ...rec, lastStatus: d.status as PodStatus, statusDirty: false, lastStatusTarget: (d.mirror as { uid?: string } | undefined)?.uid };
       case 'PodObjectDeleteRequested':
         return { ...rec, apiDelete: { seq: e.seq } };
+      case 'MirrorPodCreateRequested':
+      case 'MirrorPodDeleteRequested':
+        return { ...rec, mirrorPending: e.seq };
       case 'PodVolumesSetUpRequested':
         return { ...rec, volumes: { ...rec.volumes, pending: { action: 'setup', seq: e.seq } } };
       case 'PodVolumesTearDownRequested':
@@ -79,6 +82,7 @@ function clearPending(rec: PodRecord, seq: number): PodRecord {
   if (rec.volumes.backoff.timerSeq === seq) next = { ...next, volumes: { ...next.volumes, backoff: { ...next.volumes.backoff, timerSeq: undefined } } };
   if (rec.apiDelete?.seq === seq && !rec.apiDelete.done) next = { ...next, apiDelete: undefined };
   if (rec.cleanup?.seq === seq) next = { ...next, cleanup: undefined };
+  if (rec.mirrorPending === seq) next = { ...next, mirrorPending: undefined };
   return next;
 }
 
@@ -87,6 +91,11 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
   if (!uid || e.cause === undefined) return s;
   const d = e.data as D;
   const seq = e.cause;
+  if (e.type === 'MirrorPodCreated') {
+    // Known at once, before the watch shows it, so status patches can target it.
+    const m = d.mirror as { uid: string; namespace: string; name: string } | undefined;
+    if (m) s = { ...s, mirrors: { ...s.mirrors, [uid]: m } };
+  }
   if (e.type === 'PodRuntimeCleanedUp') {
     // The pod is gone from its source and from the runtime: forget it.
     return updatePod(s, uid, (rec) => (rec.goneFromSource ? undefined : { ...rec, cleanup: undefined }));

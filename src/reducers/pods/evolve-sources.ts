@@ -4,14 +4,14 @@ import type { Pod } from '../../model/pod.ts';
 import { containersFor, newPodRecord, startTerminating, updatePod } from './records.ts';
 import type { PodsState } from './state.ts';
 
-const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+import { MIRROR_ANNOTATION, forgetMirror, onMirrorObserved, pruneMirrors } from './mirror.ts';
 
 export function onPodObserved(s: PodsState, e: Entry): PodsState {
   const d = e.data as { pod: Pod; origin?: 'api' | 'file'; file?: string };
   const pod = d.pod;
   const uid = pod.metadata.uid ?? '';
   // Mirror pods are the API's view of our static pods, never something to run.
-  if (pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) return s;
+  if (pod.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) return onMirrorObserved(s, pod);
   const origin = d.origin ?? 'api';
   const existing = s.pods[uid];
   let rec = existing
@@ -23,6 +23,7 @@ export function onPodObserved(s: PodsState, e: Entry): PodsState {
 }
 
 export function onPodGoneFromSource(s: PodsState, uid: string, at: string, reason: string): PodsState {
+  if (!s.pods[uid]) return forgetMirror(s, uid);
   return updatePod(s, uid, (rec) => ({ ...startTerminating(rec, at, reason), goneFromSource: true }));
 }
 
@@ -30,6 +31,7 @@ export function onPodGoneFromSource(s: PodsState, uid: string, at: string, reaso
 export function onSourceListed(s: PodsState, e: Entry, origin: 'api' | 'file'): PodsState {
   const listed = new Set((e.data as { uids: string[] }).uids);
   let next: PodsState = { ...s, sourcesSynced: { ...s.sourcesSynced, [origin]: true } };
+  if (origin === 'api') next = pruneMirrors(next, listed);
   for (const [uid, rec] of Object.entries(s.pods)) {
     if (rec.origin === origin && !listed.has(uid) && !rec.goneFromSource) {
       next = onPodGoneFromSource(next, uid, e.at, origin === 'api' ? 'PodRemovedFromApi' : 'StaticPodRemoved');

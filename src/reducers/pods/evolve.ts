@@ -24,7 +24,8 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
       // Everything in flight when the agent stopped is re-checked against a fresh relist.
       const unfinished = new Set(((e.data as { unfinished?: { seq: number }[] }).unfinished ?? []).map((u) => u.seq));
       const pods = Object.fromEntries(Object.entries(s.pods).map(([uid, rec]) => [uid, clearInterrupted(rec, unfinished)]));
-      return { ...s, pods, runtimeSynced: false, sourcesSynced: { api: false, file: false }, apiReachable: false };
+      const mirrorsPending = Object.fromEntries(Object.entries(pods).map(([uid, rec]) => [uid, rec.mirrorPending !== undefined && unfinished.has(rec.mirrorPending) ? { ...rec, mirrorPending: undefined } : rec]));
+      return { ...s, pods: mirrorsPending, runtimeSynced: false, sourcesSynced: { api: false, file: false }, apiReachable: false };
     }
     case 'AgentConfigured': {
       const d = e.data as AgentConfigured;

@@ -102,9 +102,13 @@ export interface PodRecord {
   cleanup?: { seq: number };
   /** Last status handed to the status effect, to patch only changes. */
   lastStatus?: PodStatus;
+  /** uid of the API object the last status went to (the mirror pod's, for static pods). */
+  lastStatusTarget?: string;
   /** A status patch failed; re-send at the next chance. */
   statusDirty?: boolean;
   rejected?: string[];
+  /** seq of a mirror pod create/delete in flight (static pods only). */
+  mirrorPending?: number;
 }
 
 /** Runtime objects carrying our labels but belonging to no pod we know (after a relist). */
@@ -127,11 +131,14 @@ export interface PodsState {
   hostIP?: string;
   allocatable?: Record<string, string>;
   podLogsDir?: string;
+  /** Mirror pods seen in the API, by the uid of the static pod they mirror. */
+  mirrors: Record<string, { uid: string; namespace: string; name: string }>;
 }
 
 export const initialPodsState = (): PodsState => ({
   pods: {},
   orphans: {},
+  mirrors: {},
   nodeName: '',
   standalone: true,
   runtimeSynced: false,
