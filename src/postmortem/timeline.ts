@@ -33,23 +33,35 @@ function nextState(e: Entry): { state: LaneState; label: string } | undefined {
   }
 }
 
-const firstSeq = (l: Lane) => Math.min(...l.markers.map((m) => m.seq), Number.MAX_SAFE_INTEGER);
+/** The runtime container an exit report is about. */
+function exitedId(e: Entry): string | undefined {
+  const d = (e.data ?? {}) as D;
+  if (e.type === 'ContainerStateChanged') return d.container?.id;
+  if (e.type === 'ContainerStopped') return d.containerId || undefined;
+  return undefined;
+}
 
 export function buildTimeline(entries: Entry[], explanations: Explanation[]): Timeline {
-  const lanes = new Map<string, Lane & { open?: Segment }>();
+  const lanes = new Map<string, Lane & { open?: Segment; currentId?: string; first: number }>();
   const lane = (e: Entry, container?: string) => {
     // The short uid tells apart pods of the same name over time (deleted and recreated).
     const pod = e.pod ? `${e.pod.namespace}/${e.pod.name} [${e.pod.uid.slice(0, 8)}]` : 'node';
     const id = `${e.pod?.uid ?? 'node'}/${container ?? ''}`;
     let l = lanes.get(id);
-    if (!l) lanes.set(id, (l = { id, pod, ...(container ? { container } : {}), segments: [], markers: [] }));
+    if (!l) lanes.set(id, (l = { id, pod, ...(container ? { container } : {}), segments: [], markers: [], first: e.seq }));
     return l;
   };
   const byDecision = new Map(explanations.map((x) => [x.seq, x]));
   for (const e of entries) {
     const container = containerOf(e);
     const l = lane(e, container);
-    const change = container ? nextState(e) : undefined;
+    let change = container ? nextState(e) : undefined;
+    // A late report about an instance already replaced (PLEG relists after the restart) is history.
+    const id = exitedId(e);
+    if (change && id !== undefined && l.currentId !== undefined && id !== l.currentId) change = undefined;
+    // ...and so is a second report of an exit already drawn (the lane may be backing off by then).
+    if (change?.state === 'exited' && (l.open?.state === 'exited' || l.open?.state === 'backoff')) change = undefined;
+    if (e.type === 'ContainerStarted') l.currentId = (e.data as D).containerId;
     // A container exit reported again by a later relist does not start a new segment.
     if (change && !(l.open && l.open.state === change.state && change.state !== 'running')) {
       if (l.open) l.open.to = e.at;
@@ -63,12 +75,15 @@ export function buildTimeline(entries: Entry[], explanations: Explanation[]): Ti
     if (x) l.markers.push({ at: e.at, seq: e.seq, kind: 'decision', title: `#${x.seq} ${x.what}`, detail: renderExplanation(x) });
     else if (e.type === 'ProbeFailed' || e.type === 'ProbeResultChanged') l.markers.push({ at: e.at, seq: e.seq, kind: 'probe', title: `#${e.seq} ${describe(e)}`, detail: [`${e.at.slice(11, 23)} #${e.seq} ${describe(e)}`] });
   }
-  const from = entries[0]?.at ?? new Date(0).toISOString();
+  // Lanes of one pod stay together (pod lane first), pods in the order they appear.
+  const podSeq = new Map<string, number>();
+  for (const l of lanes.values()) podSeq.set(l.pod, Math.min(podSeq.get(l.pod) ?? Infinity, l.first));
+    const from = entries[0]?.at ?? new Date(0).toISOString();
   const to = entries[entries.length - 1]?.at ?? from;
   for (const l of lanes.values()) if (l.open) l.open.to = to;
   const out = [...lanes.values()]
     .filter((l) => l.segments.length || l.markers.length)
-    .map(({ open: _open, ...l }) => l)
-    .sort((a, b) => firstSeq(a) - firstSeq(b) || a.id.localeCompare(b.id));
+    .sort((a, b) => podSeq.get(a.pod)! - podSeq.get(b.pod)! || Number(a.container !== undefined) - Number(b.container !== undefined) || a.id.localeCompare(b.id))
+    .map(({ open: _open, currentId: _id, first: _first, ...l }) => l);
   return { from, to, lanes: out };
 }
