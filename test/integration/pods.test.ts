@@ -138,7 +138,7 @@ describe('pods on the testbed (ledgerlet run + kubectl)', function () {
     const dir = join(tmpdir(), `ledgerlet-static-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const manifest = (msg: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  namespace: default\nspec:\n  containers:\n  - name: web\n    image: ${env.TESTBED_IMAGE_BUSYBOX}\n    command: ["sh", "-c", "echo ${msg}; exec sleep 3600"]\n`;
+    const manifest = (msg: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  namespace: default\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: web\n    image: ${env.TESTBED_IMAGE_BUSYBOX}\n    command: ["sh", "-c", "echo ${msg}; exec sleep 3600"]\n`;
     writeFileSync(join(dir, 'static-web.yaml'), manifest('one'));
     agent = await startAgent(env, { rootDir: agent.rootDir, extraArgs: ['--pod-manifest-path', dir] });
     const running = async () => (await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.name': `static-web-${env.TESTBED_NODE_NAME}` } })).filter((c) => c.state === 'CONTAINER_RUNNING');
