@@ -3,7 +3,7 @@
 # (the baseline of bench:pods). Cached under /var/cache/ledgerlet/upstream; rebuilt when the pin changes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-version=$(awk '/^require k8s.io\/kubernetes /{print $3}' "$here/testbed/k8s/go.mod")
+version=$(sed -nE 's/^[[:space:]]*(require )?k8s\.io\/kubernetes (v[^ ]+).*/\2/p' "$here/testbed/k8s/go.mod" | head -1)
 out=/var/cache/ledgerlet/upstream/kubelet-$version
 [ -x "$out" ] && { echo "$out"; exit 0; }
 work=/var/cache/ledgerlet/upstream/src-$version

@@ -3,7 +3,11 @@
 // upstream kubelet binary is available ($TESTBED_BIN/kubelet), the same run measures it too.
 import { readFileSync } from 'node:fs';
 import { KubeConfig, CoreV1Api, Watch } from '@kubernetes/client-node';
-import { kubectl, startAgent, testbedEnv, waitFor, type TestbedEnv } from '../../test/integration/helpers/agent.ts';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { kubectl, lockNode, startAgent, testbedEnv, unlockNode, waitFor, type TestbedEnv } from '../../test/integration/helpers/agent.ts';
 
 const BURST = Number(process.env.BENCH_BURST ?? 30);
 const IDLE_PODS = Number(process.env.BENCH_IDLE_PODS ?? 110);
@@ -74,20 +78,65 @@ async function idle(env: TestbedEnv, pid: number): Promise<{ cpuPercent: number;
   return { cpuPercent: cpu, rssMiB: rss };
 }
 
+async function measure(env: TestbedEnv, who: string, pid: number) {
+  const lat = await burst(env);
+  const idleFig = await idle(env, pid);
+  const line = `${who.padEnd(28)} burst of ${BURST}: p50 ${String(pct(lat, 50)).padStart(6)} ms  p99 ${String(pct(lat, 99)).padStart(6)} ms | idle with ${IDLE_PODS} pods: CPU ${idleFig.cpuPercent.toFixed(1).padStart(5)}% of a core, RSS ${idleFig.rssMiB.toFixed(0).padStart(4)} MiB`;
+  console.log(line);
+  return line;
+}
+
+/** The upstream kubelet at the pinned version, as the same node, with settings this testbed needs. */
+async function startUpstreamKubelet(env: TestbedEnv) {
+  const bin = execFileSync('bash', [resolve(import.meta.dirname, 'build-upstream-kubelet.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'upstream-kubelet-'));
+  writeFileSync(join(dir, 'config.yaml'), [
+    'apiVersion: kubelet.config.k8s.io/v1beta1', 'kind: KubeletConfiguration',
+    'address: 127.0.0.1', 'port: 10260', 'readOnlyPort: 0', 'healthzPort: 10268',
+    'authentication: {anonymous: {enabled: false}, webhook: {enabled: false}}', 'authorization: {mode: AlwaysAllow}',
+    'cgroupDriver: cgroupfs', 'failSwapOn: false', 'failCgroupV1: false',
+    `containerRuntimeEndpoint: ${env.TESTBED_CRI_ENDPOINT}`,
+    `tlsCertFile: ${env.TESTBED_NODE_SERVING_CERT}`, `tlsPrivateKeyFile: ${env.TESTBED_NODE_SERVING_KEY}`,
+  ].join('\n'));
+  const child = spawn(bin, ['--config', join(dir, 'config.yaml'), '--kubeconfig', env.TESTBED_NODE_KUBECONFIG, '--hostname-override', env.TESTBED_NODE_NAME, '--root-dir', join(dir, 'root'), '--v=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  await waitFor('the upstream kubelet to post Ready', async () => {
+    if (child.exitCode !== null) throw new Error(`kubelet exited: ${err}`);
+    const node = JSON.parse(await kubectl(env, ['get', 'node', env.TESTBED_NODE_NAME, '-o', 'json']));
+    const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
+    return ready?.status === 'True' && ready.reason === 'KubeletReady' && /upstream|^v1\.\d+\.\d+$/.test(node.status.nodeInfo.kubeletVersion) ? true : undefined;
+  }, 120_000, 1000);
+  return { pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.on('exit', r)); }, lastErr: () => err };
+}
+
 async function main() {
   const env = await testbedEnv();
   await cleanup(env);
+  const results: string[] = [];
   const agent = await startAgent(env);
   try {
-    const lat = await burst(env);
-    const idleFig = await idle(env, agent.child.pid!);
-    console.log(`ledgerlet ${BURST}-pod burst startup latency (create → Running seen by watch): p50 ${pct(lat, 50)} ms, p99 ${pct(lat, 99)} ms, max ${Math.max(...lat)} ms`);
-    console.log(`ledgerlet idle with ${IDLE_PODS} pods over ${IDLE_SECONDS} s: CPU ${idleFig.cpuPercent.toFixed(1)}% of one core, max RSS ${idleFig.rssMiB.toFixed(0)} MiB`);
+    results.push(await measure(env, 'ledgerlet', agent.child.pid!));
   } finally {
     await cleanup(env);
     await agent.stop();
   }
-  console.log('baseline (upstream kubelet on the same testbed): not measured — see docs/performance.md for why');
+  if (process.env.BENCH_SKIP_UPSTREAM) return;
+  await lockNode();
+  try {
+    const kubelet = await startUpstreamKubelet(env);
+    try {
+      results.push(await measure(env, 'upstream kubelet v1.36.3', kubelet.pid));
+    } finally {
+      await cleanup(env);
+      await kubelet.stop();
+    }
+  } catch (e) {
+    console.log(`upstream kubelet baseline: could not be measured here: ${(e as Error).message.slice(0, 600)}`);
+  } finally {
+    unlockNode();
+  }
+  console.log(results.join('\n'));
 }
 
 await main();

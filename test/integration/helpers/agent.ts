@@ -74,7 +74,7 @@ export interface RunningAgent {
  */
 const LOCK = '/tmp/ledgerlet-testbed-node.lock';
 let lockHeld = 0;
-async function lockNode(): Promise<void> {
+export async function lockNode(): Promise<void> {
   if (lockHeld++ > 0) return;
   await waitFor('the testbed node to be free (another test process runs an agent)', async () => {
     try {
@@ -92,7 +92,7 @@ async function lockNode(): Promise<void> {
     }
   }, 30 * 60_000, 1000);
 }
-function unlockNode(): void {
+export function unlockNode(): void {
   if (--lockHeld > 0) return;
   lockHeld = 0;
   rmSync(LOCK, { force: true });
