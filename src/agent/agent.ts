@@ -148,7 +148,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
-      reportEveryMs: parseDurationMs(cfg.nodeStatusUpdateFrequency) ?? 10_000,
+      // Conditions that change are patched at once (NodeStatusChanged); otherwise re-posted this often, as upstream.
+      reportEveryMs: parseDurationMs(cfg.nodeStatusReportFrequency) ?? 300_000,
       nodeUid: () => nodeUid,
       reportStatus: async () => {
         const s = engine.state().node;
