@@ -25,6 +25,11 @@ export async function openSource(f: SourceFlags): Promise<LogSource> {
 
 /** Runs a command body against a source; a known failure is one line on `err`, exit code 1. */
 export async function runWithSource(name: string, f: SourceFlags, body: (src: LogSource) => Promise<number>, err: Out = (l) => console.error(l)): Promise<number> {
+  // `ledgerlet history | head` closes the pipe early: that ends the command, it is no error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   let src: LogSource | undefined;
   try {
     src = await openSource(f);
