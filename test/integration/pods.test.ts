@@ -2,11 +2,13 @@
 import { expect } from 'chai';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { criClient, getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 import type { CriClient } from '../../src/adapters/cri/index.ts';
 
 const LABEL = 'ledgerlet-test=pods';
+const repo = resolve(import.meta.dirname, '../..');
 
 function podYaml(env: TestbedEnv, name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { 'ledgerlet-test': 'pods' } }, spec: { nodeName: env.TESTBED_NODE_NAME, terminationGracePeriodSeconds: 2, ...spec } });
@@ -108,6 +110,40 @@ describe('pods on the testbed (ledgerlet run + kubectl)', function () {
     expect(Date.parse(st.containerStatuses[0].state.running.startedAt)).to.be.at.least(Date.parse(second.state.terminated.finishedAt) - 1000);
     expect(st.conditions.find((c: any) => c.type === 'Initialized').status).to.equal('True');
     await kubectl(env, ['delete', 'pod', 'inits', '--wait=false']);
+  });
+
+  it('env from configMap, secret and the downward API reaches the container; a preStop hook runs on deletion', async () => {
+    await kubectl(env, ['delete', 'configmap,secret', 'envsrc', '--ignore-not-found']);
+    await kubectl(env, ['create', 'configmap', 'envsrc', '--from-literal=greeting=hello']);
+    await kubectl(env, ['create', 'secret', 'generic', 'envsrc', '--from-literal=password=pa55-ledgerlet-env']);
+    await kubectl(env, ['apply', '-f', '-'], podYaml(env, 'envs', { containers: [{
+      name: 'main', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'echo "$(GREETING) $(POD_NAME)"; exec sleep 3600'],
+      env: [
+        { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'envsrc', key: 'greeting' } } },
+        { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'envsrc', key: 'password' } } },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+        { name: 'COMBINED', value: '$(GREETING)-$(POD_NAME)' },
+      ],
+      lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo stopping'] } } },
+    }] }));
+    const st = await waitFor('envs Running', async () => {
+      const s = await podStatus(env, 'envs');
+      return s?.phase === 'Running' ? s : undefined;
+    });
+    const id = st.containerStatuses[0].containerID.replace('containerd://', '');
+    const out = await cri.execSync(id, ['env'], 10);
+    const vars = Object.fromEntries(out.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(vars).to.include({ GREETING: 'hello', PASSWORD: 'pa55-ledgerlet-env', POD_NAME: 'envs', POD_IP: st.podIP, COMBINED: 'hello-envs' });
+    await kubectl(env, ['delete', 'pod', 'envs', '--wait=true', '--timeout=60s']);
+    const history = await new Promise<string>((res, rej) => execFile(process.execPath, [join(repo, 'bin/ledgerlet.js'), 'history', '--root-dir', agent.rootDir, '--type', 'ContainerStopped', '--json'], (e, so) => (e ? rej(e) : res(so))));
+    const stopped = history.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.pod?.name === 'envs');
+    expect(stopped.at(-1).data.preStop).to.deep.equal({ ok: true, handler: 'exec' });
+    // The secret's value is in the container, never in the log.
+    const all = await new Promise<string>((res, rej) => execFile(process.execPath, [join(repo, 'bin/ledgerlet.js'), 'history', '--root-dir', agent.rootDir, '--json'], { maxBuffer: 64 << 20 }, (e, so) => (e ? rej(e) : res(so))));
+    expect(all).to.not.include('pa55-ledgerlet-env');
+    expect(all).to.include('"kind":"secret"');
+    await kubectl(env, ['delete', 'configmap,secret', 'envsrc', '--ignore-not-found']);
   });
 
   it('SIGKILL of the agent during pod churn, then a restart: no duplicate containers and every pod converges', async () => {
