@@ -46,6 +46,8 @@ export interface AgentOptions {
   hostnameOverride?: string;
   logger: Logger;
   clock?: Clock;
+  /** Log retention: entries older than this / beyond this size are dropped behind a snapshot. */
+  retention?: { maxAgeMs?: number; maxBytes?: number; everyMs?: number };
 }
 
 export interface Agent {
@@ -135,6 +137,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
 
   const subs: Subscription[] = [];
+  // Retention runs beside the engine: it only drops entries a snapshot already covers.
+  const retention = { maxAgeMs: 7 * 24 * 3_600_000, maxBytes: 1 << 30, everyMs: 3_600_000, ...o.retention };
+  const retentionTimer = setInterval(() => {
+    store.applyRetention({ maxAgeMs: retention.maxAgeMs, maxBytes: retention.maxBytes }, clock.now())
+      .then((r) => r.removedEntries && log.info({ ...r }, 'log retention applied'))
+      .catch((e: Error) => log.warn({ err: e.message }, 'log retention failed'));
+  }, retention.everyMs);
+  retentionTimer.unref();
   const plegStats = createPlegStats();
   subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
@@ -171,6 +181,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     engine,
     store,
     async stop() {
+      clearInterval(retentionTimer);
       for (const s of subs) s.unsubscribe();
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { pino } from 'pino';
 import { startAgent } from '../../agent/agent.ts';
+import { parseDurationMs } from '../../model/duration.ts';
 import { kubeletConfigDefaults, parseKubeletConfig, type KubeletConfiguration } from '../../model/kubelet-config.ts';
 
 interface RunFlags {
@@ -16,6 +17,8 @@ interface RunFlags {
   rootDir: string;
   podManifestPath?: string;
   logLevel: string;
+  logRetention: string;
+  logRetentionBytes: string;
 }
 
 export async function loadConfig(flags: Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath'>): Promise<KubeletConfiguration> {
@@ -48,6 +51,8 @@ export function register(program: Command): void {
     .option('--root-dir <dir>', 'agent state directory (the node log lives in <dir>/log)', '/var/lib/kubelet')
     .option('--pod-manifest-path <path>', 'static pod manifests (overrides staticPodPath)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--log-retention <duration>', 'drop node-log entries older than this (behind a snapshot)', '168h')
+    .option('--log-retention-bytes <bytes>', 'keep the node log under this size', String(1 << 30))
     .action(async (flags: RunFlags) => {
       const logger = pino({ level: flags.logLevel, base: { component: 'ledgerlet' } });
       let config: KubeletConfiguration;
@@ -59,7 +64,14 @@ export function register(program: Command): void {
         return;
       }
       const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
-      const agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger });
+      const maxAgeMs = parseDurationMs(flags.logRetention);
+      const maxBytes = Number(flags.logRetentionBytes);
+      if (maxAgeMs === undefined || !Number.isFinite(maxBytes) || maxBytes <= 0) {
+        logger.error({ logRetention: flags.logRetention, logRetentionBytes: flags.logRetentionBytes }, 'invalid --log-retention or --log-retention-bytes');
+        process.exitCode = 2;
+        return;
+      }
+      const agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger, retention: { maxAgeMs, maxBytes } });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'stopping');
