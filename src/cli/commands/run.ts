@@ -71,7 +71,14 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger, retention: { maxAgeMs, maxBytes } });
+      let agent: Awaited<ReturnType<typeof startAgent>>;
+      try {
+        agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger, retention: { maxAgeMs, maxBytes } });
+      } catch (e) {
+        logger.error({ err: (e as Error).message }, 'ledgerlet could not start');
+        process.exitCode = 1;
+        return;
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'stopping');
