@@ -34,6 +34,7 @@ import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
+import { serveHealth } from './health-server.ts';
 import { nodeStatusSource } from './node-status-source.ts';
 import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
 
@@ -147,6 +148,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   retentionTimer.unref();
   const plegStats = createPlegStats();
   subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
+  const health = cfg.healthzPort > 0
+    ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
+    : undefined;
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
@@ -182,6 +186,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     store,
     async stop() {
       clearInterval(retentionTimer);
+      await health?.close();
       for (const s of subs) s.unsubscribe();
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();

@@ -34,7 +34,9 @@ describe('ledgerlet run: bad input', function () {
   });
 
   it('a runtime that does not answer is reported, and the agent keeps running until told to stop', async () => {
-    const child = spawn(process.execPath, [cli, 'run', '--root-dir', join(dir, 'r3'), '--container-runtime-endpoint', `unix://${join(dir, 'no-runtime.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = 20000 + (process.pid % 20000);
+    writeFileSync(join(dir, 'health.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzPort: ${port}\n`);
+    const child = spawn(process.execPath, [cli, 'run', '--root-dir', join(dir, 'r3'), '--config', join(dir, 'health.yaml'), '--container-runtime-endpoint', `unix://${join(dir, 'no-runtime.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -42,6 +44,10 @@ describe('ledgerlet run: bad input', function () {
     while (!out.includes('RuntimeUnreachable') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out).to.include('RuntimeUnreachable');
     expect(child.exitCode).to.equal(null);
+    // The health endpoint still answers, and its metrics show the log growing.
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).to.match(/ledgerlet_log_entries_total\{kind="observation"\} [1-9]/);
+    expect(metrics).to.include('kubelet_running_pods 0');
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).to.equal(0);
