@@ -1,5 +1,6 @@
 // Lifecycle hook handlers (postStart, preStop): exec through CRI ExecSync, httpGet to the pod,
-// sleep. Shared with the prober's exec and httpGet checks.
+// sleep. The prober has its own handlers with upstream's probe semantics (redirect rules, user
+// agent, timeouts counted as failures...): src/adapters/probe/.
 import type { CriClient } from '../adapters/cri/index.ts';
 import type { LifecycleHandler } from '../model/pod.ts';
 
