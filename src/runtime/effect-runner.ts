@@ -11,15 +11,19 @@ export class EffectRunner {
 
   constructor(private readonly limit: number) {}
 
-  /** Queue work for a key; it starts after every earlier item of that key has finished. */
-  run(key: string, work: () => Promise<void>): void {
+  /**
+   * Queue work for a key; it starts after every earlier item of that key has finished.
+   * `limited: false` is for work that only waits (timers): it must not hold a slot for minutes.
+   */
+  run(key: string, work: () => Promise<void>, limited = true): void {
     this.pending++;
+    const item = limited ? work : Object.assign(work, { unlimited: true });
     const q = this.queues.get(key);
     if (q) {
-      q.push(work);
+      q.push(item);
       return;
     }
-    this.queues.set(key, [work]);
+    this.queues.set(key, [item]);
     void this.drainKey(key);
   }
 
@@ -40,14 +44,15 @@ export class EffectRunner {
   private async drainKey(key: string): Promise<void> {
     const q = this.queues.get(key)!;
     while (q.length > 0) {
-      const work = q[0];
-      await this.acquire();
+      const work = q[0] as (() => Promise<void>) & { unlimited?: boolean };
+      const limited = !work.unlimited;
+      if (limited) await this.acquire();
       try {
         await work();
       } catch {
         // Work items report their own failures; a throw here must not stall the key.
       } finally {
-        this.release();
+        if (limited) this.release();
       }
       q.shift();
       this.pending--;

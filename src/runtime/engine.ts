@@ -34,6 +34,8 @@ export interface EngineOptions<S> {
   snapshotEvery?: number;
   /** Effects with the same key run one at a time in order (default: pod uid, else 'node'). */
   keyOf?: (decision: Entry) => string;
+  /** Decisions whose effect only waits (timers); they run outside the global in-flight limit. */
+  isWait?: (decision: Entry) => boolean;
   /** Most inputs folded into one batch (default 2,000). */
   maxBatch?: number;
 }
@@ -263,7 +265,7 @@ export class Engine<S> {
           return this.enqueue(d).catch((err: Error) => this.log.warn({ seq: decision.seq, err: err.message }, 'outcome not appended; the decision stays unfinished'));
         }),
       );
-    });
+    }, !(this.opts.isWait?.(decision) ?? false));
   }
 }
 
