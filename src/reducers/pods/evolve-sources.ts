@@ -2,8 +2,9 @@
 import type { Entry } from '../../model/entry.ts';
 import type { Pod } from '../../model/pod.ts';
 import { containersFor, newPodRecord, startTerminating, updatePod } from './records.ts';
-import type { PodsState } from './state.ts';
+import type { PodRecord, PodsState } from './state.ts';
 
+import { isTerminal } from './sync.ts';
 import { MIRROR_ANNOTATION, forgetMirror, onMirrorObserved, pruneMirrors } from './mirror.ts';
 
 export function onPodObserved(s: PodsState, e: Entry): PodsState {
@@ -16,10 +17,18 @@ export function onPodObserved(s: PodsState, e: Entry): PodsState {
   const existing = s.pods[uid];
   let rec = existing
     ? { ...existing, pod, containers: containersFor(pod, existing.containers), file: d.file ?? existing.file }
-    : newPodRecord(pod, origin, e.at, d.file);
+    : admit(s, newPodRecord(pod, origin, e.at, d.file));
   if (pod.metadata.deletionTimestamp) rec = startTerminating(rec, e.at, 'PodDeleted');
   // A pod already terminal never runs again, as upstream.
   return { ...s, pods: { ...s.pods, [uid]: rec }, orphans: withoutKey(s.orphans, uid) };
+}
+
+/** Upstream's admission check on pod count: beyond maxPods a new pod is refused (OutOfpods). */
+function admit(s: PodsState, rec: PodRecord): PodRecord {
+  if (s.maxPods === undefined) return rec;
+  const active = Object.values(s.pods).filter((p) => !p.rejected && !p.terminating && !p.goneFromSource && !isTerminal(p)).length;
+  if (active < s.maxPods) return rec;
+  return { ...rec, rejected: { reason: 'OutOfpods', message: `Node didn't have enough resource: pods, requested: 1, used: ${active}, capacity: ${s.maxPods}` } };
 }
 
 export function onPodGoneFromSource(s: PodsState, uid: string, at: string, reason: string): PodsState {

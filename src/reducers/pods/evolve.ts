@@ -36,6 +36,7 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
         hostIP: d.hostIP,
         allocatable: d.allocatable,
         podLogsDir: d.podLogsDir,
+        maxPods: d.maxPods,
         sourcesSynced: { api: s.sourcesSynced.api || d.standalone, file: s.sourcesSynced.file || !d.staticPodPath },
       };
     }

@@ -106,7 +106,8 @@ export interface PodRecord {
   lastStatusTarget?: string;
   /** A status patch failed; re-send at the next chance. */
   statusDirty?: boolean;
-  rejected?: string[];
+  /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
+  rejected?: { reason: string; message: string };
   /** seq of a mirror pod create/delete in flight (static pods only). */
   mirrorPending?: number;
 }
@@ -131,6 +132,7 @@ export interface PodsState {
   hostIP?: string;
   allocatable?: Record<string, string>;
   podLogsDir?: string;
+  maxPods?: number;
   /** Mirror pods seen in the API, by the uid of the static pod they mirror. */
   mirrors: Record<string, { uid: string; namespace: string; name: string }>;
 }

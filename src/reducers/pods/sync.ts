@@ -11,6 +11,7 @@ const RESET_WAIT = 'ContainerCreating';
 
 export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft[] {
   if (rec.terminating) return syncTerminating(rec);
+  if (rec.rejected) return [];
   if (isTerminal(rec)) return stopSandboxOfFinishedPod(rec);
   const out: DecisionDraft[] = [];
   const ref = rec.ref;

@@ -242,3 +242,17 @@ describe('pods: volumes gate the sandbox', () => {
     only(s.outcome(down, 'PodVolumesTornDown', { volumes: ['cfg'] }), 'PodObjectDeleteRequested');
   });
 });
+
+describe('pods: admission', () => {
+  it('refuses a pod beyond maxPods with OutOfpods, and never runs it', () => {
+    const s = new Scenario();
+    s.observe('AgentStarted', { unfinished: [] }, undefined, 'engine');
+    s.observe('AgentConfigured', { nodeName: 'node-1', standalone: false, staticPodPath: '', maxPods: 1 });
+    s.observe('RuntimeRelisted', { sandboxes: [], containers: [] }, undefined, 'pleg');
+    s.observe('PodsRelisted', { resourceVersion: '1', uids: [] }, undefined, 'apiserver');
+    only(s.observe('PodObserved', { pod: podManifest('a1'), origin: 'api' }, refFor('a1')), 'PodSandboxRequested');
+    const ds = s.observe('PodObserved', { pod: podManifest('a2'), origin: 'api' }, refFor('a2'));
+    expect(types(ds)).to.deep.equal(['PodStatusChanged']);
+    expect(s.pod('a2').lastStatus).to.include({ phase: 'Failed', reason: 'OutOfpods' });
+  });
+});
