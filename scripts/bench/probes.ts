@@ -58,6 +58,9 @@ function kubectl(env: Env, args: string[], input?: string): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Ends a wait at once (the run is meaningless), unlike an ordinary failed check which is retried. */
+class Fatal extends Error {}
+
 async function waitFor<T>(what: string, check: () => Promise<T | undefined>, boundMs: number): Promise<T> {
   const end = Date.now() + boundMs;
   let last: unknown;
@@ -66,6 +69,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, bou
       const v = await check();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = e;
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
@@ -196,6 +200,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
     process.stderr.write(`[${name}] ${PODS} pods applied; waiting for them to run${withProbes ? ' and be Ready' : ''}\n`);
     const t0 = Date.now();
     await waitFor('pods running', async () => {
+      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new Fatal('another agent started as the testbed node');
       const s = await podsReady(env);
       return s.running === PODS && (!withProbes || s.ready === PODS) ? s : undefined;
     }, 900_000);
@@ -209,6 +214,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
     const w0 = Date.now();
     const rss: number[] = [];
     while (Date.now() - w0 < SECONDS * 1000) {
+      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new Fatal('another agent started as the testbed node during the window: figures would be meaningless');
       rss.push(rssBytes(pid));
       await sleep(1000);
     }
