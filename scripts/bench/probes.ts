@@ -260,6 +260,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
       types,
     };
   } finally {
+    if (!result) await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=false', '--ignore-not-found']).catch(() => undefined);
     await agent.stop();
     if (result) rmSync(agent.rootDir, { recursive: true, force: true });
   }
