@@ -20,6 +20,13 @@ const LABEL = 'ledgerlet-test=volumes-basic';
 const SECRET_VALUE = `s3cr3t-${randomBytes(12).toString('hex')}`;
 const HOST_DIR = `/tmp/ledgerlet-vt-host-${process.pid}`;
 
+/** Detach what other suites' pods left mounted under this agent's root dir (lazily), then remove it. */
+async function releaseRootDir(dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  for (const m of await mountsUnder(dir)) await promisify(execFile)('umount', ['-l', m.target]).catch(() => undefined);
+  if ((await mountsUnder(dir)).length === 0) rmSync(dir, { recursive: true, force: true });
+}
+
 function podJson(env: TestbedEnv, name: string, spec: Record<string, unknown>): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { 'ledgerlet-test': 'volumes-basic', app: name } }, spec: { nodeName: env.TESTBED_NODE_NAME, terminationGracePeriodSeconds: 1, ...spec } });
 }
@@ -93,7 +100,7 @@ describe('volumes on the testbed (configMap, secret, downwardAPI, projected, emp
     await kubectl(env, ['delete', 'secret', 'vt-secret', '--ignore-not-found']).catch(() => undefined);
     cri?.close();
     rmSync(HOST_DIR, { recursive: true, force: true });
-    if (rootDir && (await mountsUnder(rootDir)).length === 0) rmSync(rootDir, { recursive: true, force: true });
+    await releaseRootDir(rootDir);
   });
 
   it('a pod with each volume type sees the expected files, modes and contents', async () => {
