@@ -99,6 +99,8 @@ export const BECAUSE: Record<string, Because> = {
   PodTerminated: withSeen('its containers and sandbox are stopped'),
   PodNoLongerOnNode: withSeen('the runtime still runs it but no source lists the pod'),
   FailedMountRetry: withSeen('setting up a volume failed before; trying again'),
+  StaticPodObserved: withSeen('a static pod needs its mirror pod on the API server'),
+  MirrorPodMissing: withSeen('the mirror pod is missing from the API server'),
   // node
   AgentStarted: withSeen('the agent started'),
   ApiServerReachable: withSeen('the API server became reachable'),
