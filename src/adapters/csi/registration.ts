@@ -1,7 +1,8 @@
 // The kubelet side of plugin registration (pluginregistration.v1, the protocol of
 // node-driver-registrar): a plugin puts a socket into <root>/plugins_registry; the kubelet asks
 // it GetInfo (type, name, endpoint, versions) and tells it NotifyRegistrationStatus.
-// The service is described here as a protobuf JSON descriptor (four small messages), so no
+// The service is described here as a protobuf JSON descriptor (four small messages; field names
+// already in the loader's camelCase, as fromJSON does not convert them), so no
 // generated or copied .proto file is needed.
 import * as protoLoader from '@grpc/proto-loader';
 import * as t from 'io-ts';
@@ -20,10 +21,10 @@ const DESCRIPTOR = {
             type: { type: 'string', id: 1 },
             name: { type: 'string', id: 2 },
             endpoint: { type: 'string', id: 3 },
-            supported_versions: { rule: 'repeated', type: 'string', id: 4 },
+            supportedVersions: { rule: 'repeated', type: 'string', id: 4 },
           },
         },
-        RegistrationStatus: { fields: { plugin_registered: { type: 'bool', id: 1 }, error: { type: 'string', id: 2 } } },
+        RegistrationStatus: { fields: { pluginRegistered: { type: 'bool', id: 1 }, error: { type: 'string', id: 2 } } },
         RegistrationStatusResponse: { fields: {} },
         Registration: {
           methods: {
