@@ -18,7 +18,9 @@ export function onProbeFailed(s: PodsState, e: Entry): PodsState {
     updateContainer(rec, d.container, (c) => {
       const p = probesOf(c, d.containerId);
       if (!p) return c;
-      return { ...c, probes: { ...p, failures: { ...p.failures, [d.probe]: [...p.failures[d.probe], e.seq].slice(-MAX_KEPT) } } };
+      // A first failure starts a new run: failures before a success in between do not count.
+      const run = d.consecutiveFailures <= 1 ? [e.seq] : [...p.failures[d.probe], e.seq].slice(-MAX_KEPT);
+      return { ...c, probes: { ...p, failures: { ...p.failures, [d.probe]: run } } };
     }),
   );
 }

@@ -72,3 +72,18 @@ describe('pods: probes', () => {
     expect(types(ds)).to.not.include('ContainerKilled');
   });
 });
+
+describe('pods: probe failure runs', () => {
+  it('a liveness kill names only the failures of the current run, not ones before a success', () => {
+    const s = readyNode();
+    runPod(s, 'p6', probed('p6'));
+    const fail = (n: number) => report(s, 'p6', 'ProbeFailed', { probe: 'liveness', consecutiveFailures: n, failureThreshold: 3, handler: 'httpGet', detail: 'connection refused' });
+    fail(1); // an early failure, followed by successes (not logged: the result never flipped)
+    fail(1);
+    fail(2);
+    fail(3);
+    const run = s.log.filter((e) => e.type === 'ProbeFailed').slice(1).map((e) => e.seq);
+    const kill = only(report(s, 'p6', 'ProbeResultChanged', { probe: 'liveness', result: 'failure', previous: 'success' }), 'ContainerKilled');
+    expect((kill.data as { failures: number[] }).failures).to.deep.equal(run);
+  });
+});
