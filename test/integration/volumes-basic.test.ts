@@ -77,7 +77,9 @@ describe('volumes on the testbed (configMap, secret, downwardAPI, projected, emp
   let token = '';
   const uids: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // waiting for the testbed node (one agent at a time across test processes) may take a while
+    this.timeout(900_000);
     env = await testbedEnv();
     cri = criClient(env);
     await kubectl(env, ['delete', 'pods', '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);

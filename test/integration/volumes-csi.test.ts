@@ -49,7 +49,9 @@ describe('CSI volumes on the testbed (ledgerlet-hostpath-csi)', function () {
   let podUid = '';
   const state = (): DriverState => JSON.parse(readFileSync(join(csi.TESTBED_CSI_STATE_DIR, 'state.json'), 'utf8')) as DriverState;
 
-  before(async () => {
+  before(async function () {
+    // waiting for the testbed node (one agent at a time across test processes) may take a while
+    this.timeout(900_000);
     env = await testbedEnv();
     cri = criClient(env);
     // The driver is part of the testbed; `up` is a no-op when it already runs.
@@ -110,7 +112,11 @@ describe('CSI volumes on the testbed (ledgerlet-hostpath-csi)', function () {
     const pod = await waitFor('vt-csi Running', async () => {
       const p = await getJson(env, ['get', 'pod', 'vt-csi']);
       return p.status?.phase === 'Running' ? p : undefined;
-    }, 120_000);
+    }, 120_000).catch((e: Error) => {
+      // say why: the agent's warnings about this pod
+      const why = agent!.output().split('\n').filter((l) => l.includes('default/vt-csi') && /Failed/.test(l)).slice(-3).join('\n');
+      throw new Error(`${e.message}\n${why}`);
+    });
     podUid = pod.metadata.uid;
     const id = await waitFor('container', async () => (await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': podUid } })).find((c) => c.state === 'CONTAINER_RUNNING')?.id);
     const ex = async (script: string) => {
@@ -140,6 +146,7 @@ describe('CSI volumes on the testbed (ledgerlet-hostpath-csi)', function () {
   });
 
   it('after deletion the volumes are unpublished and unstaged before the pod is gone, and nothing is left mounted', async () => {
+    expect(podUid, 'the pod of the previous test').to.not.equal('');
     await kubectl(env, ['delete', 'pod', 'vt-csi', '--wait=true', '--timeout=90s']);
     // the API object is gone only after teardown, so this is already true now
     // (other test suites' pods may be on this node too: only this pod's and this volume's paths count)
