@@ -109,7 +109,15 @@ export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extr
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  await waitFor('the agent to start', async () => (out.includes('"msg":"ledgerlet started"') ? true : child.exitCode !== null ? Promise.reject(new Error(`agent exited: ${out.slice(-2000)}`)) : undefined), 60_000, 100);
+  try {
+    await waitFor('the agent to start', async () => (out.includes('"msg":"ledgerlet started"') ? true : child.exitCode !== null ? Promise.reject(new Error(`agent exited: ${out.slice(-2000)}`)) : undefined), 60_000, 100);
+  } catch (e) {
+    // Never leave an agent behind when the start did not complete.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    unlockNode();
+    throw e;
+  }
   return {
     rootDir,
     child,
