@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CriClient } from '../../../src/adapters/cri/index.ts';
+import { parseEnvExports } from '../../helpers/testbed.ts';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../../..');
@@ -21,8 +22,7 @@ export async function testbedEnv(): Promise<TestbedEnv> {
     return cachedEnv;
   }
   const { stdout } = await run('bash', [join(repo, 'scripts/testbed'), 'env']);
-  const env: TestbedEnv = {};
-  for (const m of stdout.matchAll(/^export (TESTBED_[A-Z0-9_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  const env: TestbedEnv = parseEnvExports(stdout);
   if (!env.TESTBED_CRI_ENDPOINT) throw new Error('scripts/testbed env printed no TESTBED_CRI_ENDPOINT: is the testbed up? (scripts/testbed up)');
   cachedEnv = env;
   return env;
