@@ -5,6 +5,7 @@ import { canonicalJson } from '../../runtime/canonical.ts';
 import { podStatus } from './status.ts';
 import { syncPod } from './sync.ts';
 import { decideMirror } from './mirror.ts';
+import { onDecision } from './evolve-intents.ts';
 import type { PodRecord, PodsState } from './state.ts';
 
 /** Entries after which every pod is looked at again. */
@@ -23,9 +24,17 @@ export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
   return out;
 }
 
+function withDecisions(s: PodsState, rec: PodRecord, ds: DecisionDraft[], at: string): PodRecord {
+  let tmp: PodsState = { ...s, pods: { ...s.pods, [rec.ref.uid]: rec } };
+  for (const d of ds) tmp = onDecision(tmp, { v: 1, seq: -1, at, kind: 'decision', type: d.type, source: 'engine', reason: d.reason, data: d.data, pod: d.pod });
+  return tmp.pods[rec.ref.uid] ?? rec;
+}
+
 function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
   const out = [...decideMirror(s, rec, e), ...syncPod(s, rec, e.at)];
-  const status = podStatus(rec, e.at, s.hostIP);
+  // Status reflects the decisions just made (a restart decided now shows as ContainerCreating),
+  // so one change is patched once rather than again at the next entry.
+  const status = podStatus(withDecisions(s, rec, out, e.at), e.at, s.hostIP);
   const mirror = s.mirrors[rec.ref.uid];
   // A static pod's status goes to its mirror pod once there is one.
   const mirrorAppeared = rec.origin === 'file' && mirror !== undefined && rec.lastStatusTarget !== mirror.uid;

@@ -28,7 +28,8 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
         return { ...rec, sandbox: { ...rec.sandbox, pending: { action: 'kill', seq: e.seq } } };
       case 'ContainerStartRequested': {
         const plan = d.plan as ContainerPlan;
-        return updateContainer(rec, plan.name, (c) => ({ ...c, pending: { action: 'start', seq: e.seq, reason: e.reason ?? '' }, waiting: { reason: 'ContainerCreating' } }));
+        // A retry after a failure keeps showing the failure (ErrImagePull...) until it succeeds.
+        return updateContainer(rec, plan.name, (c) => ({ ...c, pending: { action: 'start', seq: e.seq, reason: e.reason ?? '' }, waiting: c.waiting && c.waiting.reason !== 'ContainerCreating' ? c.waiting : { reason: 'ContainerCreating' } }));
       }
       case 'ContainerKilled':
         return updateContainer(rec, d.name as string, (c) => ({
