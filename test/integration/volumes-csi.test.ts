@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -114,7 +114,8 @@ describe('CSI volumes on the testbed (ledgerlet-hostpath-csi)', function () {
       return p.status?.phase === 'Running' ? p : undefined;
     }, 120_000).catch((e: Error) => {
       // say why: the agent's warnings about this pod
-      const why = agent!.output().split('\n').filter((l) => l.includes('default/vt-csi') && /Failed/.test(l)).slice(-3).join('\n');
+      const why = agent!.output().split('\n').filter((l) => l.includes('vt-csi')).slice(-8).join('\n');
+      writeFileSync('/tmp/ledgerlet-volumes-csi-agent.log', agent!.output());
       throw new Error(`${e.message}\n${why}`);
     });
     podUid = pod.metadata.uid;
