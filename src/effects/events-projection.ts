@@ -59,6 +59,8 @@ export function eventFor(e: Entry): PodEvent | undefined {
     }
     case 'PodSandboxRequested':
       return e.reason === 'SandboxChanged' ? { type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' } : undefined;
+    case 'PodVolumesSetUpFailed':
+      return { type: 'Warning', reason: 'FailedMount', message: `MountVolume.SetUp failed for volume "${d.volume}" : ${d.message}` };
     case 'PodSandboxStartFailed':
       return { type: 'Warning', reason: 'FailedCreatePodSandBox', message: `Failed to create pod sandbox: ${d.error}` };
     default:

@@ -36,7 +36,9 @@ export function applyContainer(rec: PodRecord, c: RuntimeContainer, at: string):
     if (!r.current || c.attempt > r.current.attempt) {
       // A newer instance than we knew of (its start outcome was lost in a crash): adopt it.
       const last = r.current?.state === 'exited' ? r.current : r.last;
-      let next: ContainerRecord = { ...r, current: inst, last, restartCount: Math.max(r.restartCount, c.attempt), nextAttempt: Math.max(r.nextAttempt, c.attempt + 1) };
+      // A created-but-not-started instance is started as it is, so its attempt is the next one used.
+      const nextAttempt = inst.state === 'created' ? c.attempt : Math.max(r.nextAttempt, c.attempt + 1);
+      let next: ContainerRecord = { ...r, current: inst, last, restartCount: Math.max(r.restartCount, c.attempt), nextAttempt };
       if (r.pending?.action === 'start') next = { ...next, pending: undefined };
       if (inst.state === 'exited') next = exitedOnItsOwn(next, inst, at);
       return next;

@@ -29,7 +29,8 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
   let state: ContainerStateJson;
   let lastState: ContainerStateJson = c.last ? terminated(c.last) : {};
   if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
-  else if (cur.state === 'running' || cur.state === 'created') state = { running: { startedAt: cur.startedAt } };
+  else if (cur.state === 'running') state = { running: { startedAt: cur.startedAt } };
+  else if (cur.state === 'created') state = { waiting: { reason: 'ContainerCreating' } };
   else if (cur.state === 'exited' && !rec.terminating && shouldRestart(rec, c) && !isTerminal(rec)) {
     // Waiting to be restarted: the dead instance moves to lastState, as upstream shows it.
     state = { waiting: { reason: c.waiting?.reason ?? 'CrashLoopBackOff', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };

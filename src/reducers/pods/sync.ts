@@ -61,14 +61,14 @@ export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft
   for (const spec of rec.pod.spec.initContainers ?? []) {
     const c = rec.containers[spec.name];
     if (c.kind === 'sidecar') {
-      if (!running(c)) {
+      if (!started(c)) {
         out.push(...ensureStarted(s, rec, c, spec, at));
         return out;
       }
       continue;
     }
     if (c.current?.state === 'exited' && c.current.exitCode === 0) continue;
-    if (c.pending || running(c)) return out;
+    if (c.pending || started(c)) return out;
     if (c.current?.state === 'exited' && (rec.pod.spec.restartPolicy ?? 'Always') === 'Never') return out; // pod Failed
     out.push(...ensureStarted(s, rec, c, spec, at));
     return out;
@@ -77,12 +77,12 @@ export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft
   // Sidecars that died after init are restarted like app containers.
   for (const spec of rec.pod.spec.initContainers ?? []) {
     const c = rec.containers[spec.name];
-    if (c.kind === 'sidecar' && !running(c) && !c.pending) out.push(...ensureStarted(s, rec, c, spec, at));
+    if (c.kind === 'sidecar' && !started(c) && !c.pending) out.push(...ensureStarted(s, rec, c, spec, at));
   }
 
   for (const spec of rec.pod.spec.containers) {
     const c = rec.containers[spec.name];
-    if (c.pending || running(c)) continue;
+    if (c.pending || started(c)) continue;
     if (c.current?.state === 'exited' && !shouldRestart(rec, c)) continue;
     out.push(...ensureStarted(s, rec, c, spec, at));
   }
@@ -108,7 +108,7 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
     nodeName: s.nodeName,
     allocatable: s.allocatable,
   }, rec.volumes.mounts ?? {});
-  const reason = c.current ? (c.current.exitCode === 0 ? 'ContainerCompleted' : 'ContainerFailed') : c.waiting && c.waiting.reason !== RESET_WAIT ? c.waiting.reason : 'ContainerNotStarted';
+  const reason = c.current?.state === 'created' ? 'ContainerCreatedNotStarted' : c.current ? (c.current.exitCode === 0 ? 'ContainerCompleted' : 'ContainerFailed') : c.waiting && c.waiting.reason !== RESET_WAIT ? c.waiting.reason : 'ContainerNotStarted';
   return [{
     type: 'ContainerStartRequested',
     reason: c.killReason ? `Restart${c.killReason}` : reason,
@@ -148,7 +148,10 @@ export function shouldRestart(rec: PodRecord, c: ContainerRecord): boolean {
   return false;
 }
 
+/** Alive in the runtime (running, or created and not yet started): what a kill must stop. */
 const running = (c: ContainerRecord) => c.current !== undefined && c.current.state !== 'exited';
+/** Started: a created-but-never-started instance (the agent died between create and start) is started again. */
+const started = (c: ContainerRecord) => running(c) && c.current!.state !== 'created';
 
 function specsByName(rec: PodRecord): Map<string, Container> {
   return new Map([...(rec.pod.spec.initContainers ?? []), ...rec.pod.spec.containers].map((c) => [c.name, c]));

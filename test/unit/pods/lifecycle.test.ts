@@ -256,3 +256,21 @@ describe('pods: admission', () => {
     expect(s.pod('a2').lastStatus).to.include({ phase: 'Failed', reason: 'OutOfpods' });
   });
 });
+
+describe('pods: a crash between create and start', () => {
+  it('a container the runtime has created but never started is started, with the same attempt', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('k1'), origin: 'api' }, refFor('k1')), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-k1', ip: '10.88.0.5' }), 'ContainerStartRequested');
+    s.observe('AgentStarted', { unfinished: [{ seq: start.seq, type: start.type }] }, undefined, 'engine');
+    s.observe('AgentConfigured', { nodeName: 'node-1', standalone: false, staticPodPath: '', hostIP: '10.0.0.5' });
+    const ds = s.observe('RuntimeRelisted', {
+      sandboxes: [{ id: 'sb-k1', podUid: 'k1', name: 'pod-k1', namespace: 'default', attempt: 0, state: 'ready', ip: '10.88.0.5' }],
+      containers: [{ id: 'c-created', podUid: 'k1', sandboxId: 'sb-k1', name: 'app', attempt: 0, state: 'created' }],
+    }, undefined, 'pleg');
+    const again = only(ds, 'ContainerStartRequested');
+    expect(again.reason).to.equal('ContainerCreatedNotStarted');
+    expect(again.data).to.have.nested.property('plan.attempt', 0);
+    expect(s.pod('k1').lastStatus!.containerStatuses[0].state.waiting?.reason).to.equal('ContainerCreating');
+  });
+});
