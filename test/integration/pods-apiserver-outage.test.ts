@@ -60,7 +60,8 @@ describe('API server outage', function () {
     expect(term.exitCode).to.equal(0);
     // It ran its whole 40 s: nothing killed it while the API server was away.
     expect(Date.parse(term.finishedAt) - Date.parse(term.startedAt)).to.be.at.least(39_000);
-    expect(agent.output()).to.include('ApiServerReachable');
+    // The pod watch reconnects on its own backoff (at most 30 s between tries, as upstream's reflector).
+    await waitFor('the pod watch to reconnect', async () => (agent.output().includes('ApiServerReachable') ? true : undefined), 120_000);
     expect(agent.child.exitCode).to.equal(null);
   });
 });
