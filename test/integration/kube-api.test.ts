@@ -2,7 +2,6 @@
 // (system:node:<name>, Node authorizer + NodeRestriction) wherever the agent would use them,
 // and the admin credentials to set up and to read back.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { connect, type KubeClients } from '../../src/adapters/kube/connect.ts';
@@ -15,19 +14,12 @@ import { getConfigMap, getSecret, requestServiceAccountToken } from '../../src/a
 import { readNodeFacts } from '../../src/adapters/fs/node-info.ts';
 import { nodeAddresses, nodeCapacity, nodeSystemInfo } from '../../src/adapters/kube/node-status.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
+import { testbed as sharedTestbed } from '../helpers/testbed.ts';
 
 /** Testbed coordinates from the environment, or from `scripts/testbed env` (the testbed must be up). */
 function testbed() {
-  if (!process.env['TESTBED_ADMIN_KUBECONFIG']) {
-    const text = execFileSync('bash', ['scripts/testbed', 'env'], { encoding: 'utf8' });
-    for (const m of text.matchAll(/^export (\w+)='([^']*)'$/gm)) process.env[m[1]!] = m[2]!;
-  }
-  const need = (k: string) => {
-    const v = process.env[k];
-    if (!v) throw new Error(`${k} is not set: run scripts/testbed up`);
-    return v;
-  };
-  return { admin: need('TESTBED_ADMIN_KUBECONFIG'), node: need('TESTBED_NODE_KUBECONFIG'), nodeName: need('TESTBED_NODE_NAME') };
+  const t = sharedTestbed();
+  return { admin: t.adminKubeconfig, node: t.nodeKubeconfig, nodeName: t.nodeName };
 }
 
 async function expectKubeError(p: Promise<unknown>): Promise<KubeApiError> {

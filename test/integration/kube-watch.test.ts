@@ -1,7 +1,6 @@
 // The API-server pod source against the testbed's real kube-apiserver, with the node's
 // credentials: list, watch, delete, relist after 410, resume, and an unreachable server.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Subscription } from 'rxjs';
 import { clientsFromKubeConfig, connect, type KubeClients } from '../../src/adapters/kube/connect.ts';
@@ -9,19 +8,12 @@ import { listNodePods, watchNodePods, type WatchHandle } from '../../src/adapter
 import type { ObservationDraft } from '../../src/model/entry.ts';
 import { systemClock } from '../../src/runtime/clock.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
+import { testbed as sharedTestbed } from '../helpers/testbed.ts';
 import { apiPods$ } from '../../src/streams/api-pods.ts';
 
 function testbed() {
-  if (!process.env['TESTBED_ADMIN_KUBECONFIG']) {
-    const text = execFileSync('bash', ['scripts/testbed', 'env'], { encoding: 'utf8' });
-    for (const m of text.matchAll(/^export (\w+)='([^']*)'$/gm)) process.env[m[1]!] = m[2]!;
-  }
-  const need = (k: string) => {
-    const v = process.env[k];
-    if (!v) throw new Error(`${k} is not set: run scripts/testbed up`);
-    return v;
-  };
-  return { admin: need('TESTBED_ADMIN_KUBECONFIG'), node: need('TESTBED_NODE_KUBECONFIG'), nodeName: need('TESTBED_NODE_NAME') };
+  const t = sharedTestbed();
+  return { admin: t.adminKubeconfig, node: t.nodeKubeconfig, nodeName: t.nodeName };
 }
 
 /** Collects a stream's observations; `until` resolves once one matches (mocha's timeout bounds it). */

@@ -14,39 +14,15 @@ import { runWhy } from '../../src/cli/commands/why.ts';
 import { openRootDir } from '../../src/postmortem/root-dir.ts';
 import { LOCAL_API_SOCKET, type LogSource } from '../../src/postmortem/source.ts';
 import { capture } from '../fixtures/incident-1/harness.ts';
+import { testbedEnv, waitFor } from './helpers/agent.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '../..');
 const NS = `pm-live-${process.pid}`;
 
-async function testbedEnv(): Promise<Record<string, string>> {
-  const { stdout } = await run('bash', [join(REPO, 'scripts/testbed'), 'env']);
-  const env: Record<string, string> = {};
-  for (const m of stdout.matchAll(/^export (TESTBED_[A-Z0-9_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
-  if (!env.TESTBED_CRI_ENDPOINT) throw new Error('the testbed is not up (scripts/testbed up)');
-  return env;
-}
-
 /** Polls until check returns a value; the bound only stops a hung test, it decides nothing. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, boundMs = 120_000): Promise<T> {
-  const end = Date.now() + boundMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined>, boundMs = 120_000) => waitFor(what, check, boundMs);
 
-/**
- * The agent leaves pods running when it stops, with their volume mounts under its root dir (pods of
- * other suites land on this node too): unmount ours before removing the directory.
- */
 function removeRootDir(root: string): void {
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${root}/`));
   for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m]);
