@@ -10,8 +10,17 @@ const SECRET_KEYS = new Set([
 
 export const REDACTED = '[redacted]';
 
+// Field names repeat endlessly (type, name, state...): remember the answer per name, since this
+// runs on every key of every entry appended.
+const keyVerdicts = new Map<string, boolean>();
+
 function isSecretKey(k: string): boolean {
-  return SECRET_KEYS.has(k.toLowerCase().replace(/[-_]/g, ''));
+  let v = keyVerdicts.get(k);
+  if (v === undefined) {
+    v = SECRET_KEYS.has(k.toLowerCase().replace(/[-_]/g, ''));
+    if (keyVerdicts.size < 10_000) keyVerdicts.set(k, v);
+  }
+  return v;
 }
 
 /**
