@@ -12,14 +12,13 @@
 // entries appended in the window (read back from the log after the agent stopped) and the log
 // directory's size. The upstream kubelet is not built on this testbed, so the baseline is the same
 // agent without probes, measured in the same run.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { LogStore, logDir } from '../../src/adapters/store/index.ts';
+import { kubectl, testbedEnv } from '../../test/integration/helpers/agent.ts';
 
-const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '../..');
 
 function arg(name: string, def: number): number {
@@ -32,29 +31,6 @@ const SETTLE = arg('settle', 15);
 const LABEL = 'ledgerlet-bench=probes';
 
 type Env = Record<string, string>;
-
-async function testbedEnv(): Promise<Env> {
-  if (process.env.TESTBED_CRI_ENDPOINT && process.env.TESTBED_ADMIN_KUBECONFIG) {
-    return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TESTBED_'))) as Env;
-  }
-  const { stdout } = await run('bash', [join(repo, 'scripts/testbed'), 'env']);
-  const env: Env = {};
-  for (const m of stdout.matchAll(/^export (TESTBED_[A-Z0-9_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
-  if (!env.TESTBED_CRI_ENDPOINT) throw new Error('no testbed: run scripts/testbed up');
-  return env;
-}
-
-function kubectl(env: Env, args: string[], input?: string): Promise<string> {
-  const child = execFile(join(env.TESTBED_BIN, 'kubectl'), ['--kubeconfig', env.TESTBED_ADMIN_KUBECONFIG, ...args], { maxBuffer: 64 << 20 });
-  if (input !== undefined) child.stdin?.end(input);
-  return new Promise((res, rej) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d) => (out += d));
-    child.stderr?.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`kubectl ${args.join(' ')}: ${err.trim()}`))));
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
