@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LogStore, logDir } from '../../src/adapters/store/index.ts';
-import { kubectl, testbedEnv } from '../../test/integration/helpers/agent.ts';
+import { kubectl, testbedEnv, waitFor, WaitAborted } from '../../test/integration/helpers/agent.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 
@@ -33,25 +33,6 @@ const LABEL = 'ledgerlet-bench=probes';
 type Env = Record<string, string>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Ends a wait at once (the run is meaningless), unlike an ordinary failed check which is retried. */
-class Fatal extends Error {}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, boundMs: number): Promise<T> {
-  const end = Date.now() + boundMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      if (e instanceof Fatal) throw e;
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(1000);
-  }
-}
 
 /** Another agent running as the same node would fight over the pods: wait until none runs. */
 function otherAgents(node: string): number[] {
@@ -101,7 +82,7 @@ async function podsReady(env: Env): Promise<{ running: number; ready: number; re
 
 async function deletePods(env: Env): Promise<void> {
   await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=false', '--ignore-not-found']);
-  await waitFor('bench pods gone', async () => ((await kubectl(env, ['get', 'pods', '-l', LABEL, '-o', 'name'])).trim() === '' ? true : undefined), 600_000);
+  await waitFor('bench pods gone', async () => ((await kubectl(env, ['get', 'pods', '-l', LABEL, '-o', 'name'])).trim() === '' ? true : undefined), 600_000, 1000);
 }
 
 const CLK_TCK = 100;
@@ -140,7 +121,7 @@ async function startAgent(env: Env): Promise<Agent> {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  await waitFor('agent started', async () => (out.includes('"msg":"ledgerlet started"') ? true : child.exitCode !== null ? Promise.reject(new Error(out.slice(-2000))) : undefined), 60_000);
+  await waitFor('agent started', async () => (out.includes('"msg":"ledgerlet started"') ? true : child.exitCode !== null ? Promise.reject(new Error(out.slice(-2000))) : undefined), 60_000, 1000);
   return {
     child,
     rootDir,
@@ -176,10 +157,10 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
     process.stderr.write(`[${name}] ${PODS} pods applied; waiting for them to run${withProbes ? ' and be Ready' : ''}\n`);
     const t0 = Date.now();
     await waitFor('pods running', async () => {
-      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new Fatal('another agent started as the testbed node');
+      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new WaitAborted('another agent started as the testbed node');
       const s = await podsReady(env);
       return s.running === PODS && (!withProbes || s.ready === PODS) ? s : undefined;
-    }, 900_000);
+    }, 900_000, 1000);
     process.stderr.write(`[${name}] all running in ${((Date.now() - t0) / 1000).toFixed(0)} s; settling ${SETTLE} s\n`);
     await sleep(SETTLE * 1000);
 
@@ -190,7 +171,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
     const w0 = Date.now();
     const rss: number[] = [];
     while (Date.now() - w0 < SECONDS * 1000) {
-      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new Fatal('another agent started as the testbed node during the window: figures would be meaningless');
+      if (otherAgents(env.TESTBED_NODE_NAME).some((p) => p !== pid)) throw new WaitAborted('another agent started as the testbed node during the window: figures would be meaningless');
       rss.push(rssBytes(pid));
       await sleep(1000);
     }
@@ -245,7 +226,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
 
 const env = await testbedEnv();
 if (otherAgents(env.TESTBED_NODE_NAME).length) process.stderr.write('another agent runs as the testbed node; waiting for it to stop\n');
-await waitFor('the node to be free', async () => (otherAgents(env.TESTBED_NODE_NAME).length === 0 ? true : undefined), 1_800_000);
+await waitFor('the node to be free', async () => (otherAgents(env.TESTBED_NODE_NAME).length === 0 ? true : undefined), 1_800_000, 1000);
 await kubectl(env, ['delete', 'pods', '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
 
 const results: PhaseResult[] = [];

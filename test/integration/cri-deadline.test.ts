@@ -6,17 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../../src/adapters/cri/client.ts';
-import { CriError, Status } from '../../src/adapters/cri/errors.ts';
+import { Status } from '../../src/adapters/cri/errors.ts';
+import { expectCriError } from './helpers/cri-errors.ts';
 
-async function expectCriError(p: Promise<unknown>): Promise<CriError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(CriError, String(e));
-    return e as CriError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../../src/adapters/cri/client.ts';
-import { CriError, isNotFound } from '../../src/adapters/cri/errors.ts';
+import { isNotFound } from '../../src/adapters/cri/errors.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/adapters/cri/types.ts';
+import { expectCriError } from './helpers/cri-errors.ts';
 
 /** The TESTBED_* variables of `eval "$(scripts/testbed env)"`; a readable failure when absent. */
 function testbedEnv() {
@@ -25,15 +26,6 @@ function testbedEnv() {
   };
 }
 
-async function expectCriError(p: Promise<unknown>): Promise<CriError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(CriError, String(e));
-    return e as CriError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 function ipv4ToInt(ip: string): number {
   const parts = ip.split('.').map(Number);

@@ -44,6 +44,9 @@ export async function getJson<T = any>(env: TestbedEnv, args: string[]): Promise
   return JSON.parse(await kubectl(env, [...args, '-o', 'json'])) as T;
 }
 
+/** Thrown from a check to end a wait at once (the run is meaningless), instead of being retried. */
+export class WaitAborted extends Error {}
+
 /** Polls `check` until it returns a value (not undefined) or the bound passes; the bound only stops a hung test. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, boundMs = 90_000, everyMs = 500): Promise<T> {
   const end = Date.now() + boundMs;
@@ -53,6 +56,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       const v = await check();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof WaitAborted) throw e;
       last = e;
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
