@@ -9,14 +9,37 @@ export type EntryRead = { ok: true; entry: Entry } | { ok: false; seq: number; e
 
 const RFC3339_SUBSECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}:\d{2})$/;
 
-/** Stable field order keeps the stored bytes reproducible for the same entry. */
+/**
+ * Stable field order keeps the stored bytes reproducible for the same entry. Built by hand rather
+ * than through an intermediate object: this runs once per appended entry and is the largest
+ * JavaScript cost of an append (docs/performance.md). Same bytes as JSON.stringify of
+ * { v, seq, at, kind, type, source, cause?, pod?: { uid, namespace, name }, reason?, data }.
+ */
 export function encodeEntry(e: Entry): string {
-  const out: Record<string, unknown> = { v: e.v, seq: e.seq, at: e.at, kind: e.kind, type: e.type, source: e.source };
-  if (e.cause !== undefined) out.cause = e.cause;
-  if (e.pod !== undefined) out.pod = e.pod;
-  if (e.reason !== undefined) out.reason = e.reason;
-  out.data = e.data === undefined ? null : e.data;
-  return JSON.stringify(out);
+  let s = '{"v":' + num(e.v) + ',"seq":' + num(e.seq) + ',"at":' + time(e.at) + ',"kind":' + word(e.kind) + ',"type":' + word(e.type) + ',"source":' + word(e.source);
+  if (e.cause !== undefined) s += ',"cause":' + num(e.cause);
+  if (e.pod !== undefined) s += ',"pod":{"uid":' + word(e.pod.uid) + ',"namespace":' + word(e.pod.namespace) + ',"name":' + word(e.pod.name) + '}';
+  if (e.reason !== undefined) s += ',"reason":' + word(e.reason);
+  return s + ',"data":' + (e.data === undefined ? 'null' : (JSON.stringify(e.data) ?? 'null')) + '}';
+}
+
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
+
+// Stamped times are canonical (digits and -:.TZ), which need no escaping.
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const time = (at: string): string => (CANONICAL_TIME.test(at) ? '"' + at + '"' : JSON.stringify(at));
+
+// Kinds, types, sources, reasons and pod names and uids come from a small working set: quote each
+// once. The cache is dropped when full, so pods that are long gone do not pin it.
+const quoted = new Map<string, string>();
+function word(s: string): string {
+  let q = quoted.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quoted.size >= 8192) quoted.clear();
+    quoted.set(s, q);
+  }
+  return q;
 }
 
 /** Decode stored text; `seq` is the key it was stored under, checked against the body. */

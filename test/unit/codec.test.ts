@@ -1,6 +1,7 @@
 // Entry codec: stored bytes round-trip, older schema versions are upgraded, and bad bytes become
 // readable errors naming the seq.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { decodeEntry, encodeEntry } from '../../src/model/entry-codec.ts';
 import { SCHEMA_VERSION, type Entry } from '../../src/model/entry.ts';
 import { upgradeEntry } from '../../src/model/upgrade.ts';
@@ -83,5 +84,22 @@ describe('entry codec', () => {
     const r = decodeEntry(JSON.stringify({ ...entry, pod: { namespace: 'a', name: 'b' } }), 7);
     expect(r.ok).to.equal(false);
     if (!r.ok) expect(r.error).to.match(/pod\.uid/);
+  });
+
+  it('given any entry, including strings that need escaping, when encoded, then the bytes equal JSON.stringify of the fields in stored order', () => {
+    const text = fc.string({ unit: 'binary' });
+    const arbEntry = fc.record(
+      {
+        v: fc.integer(), seq: fc.integer({ min: 1 }), at: fc.oneof(text, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+        kind: fc.constantFrom('observation', 'decision', 'outcome'), type: text, source: text, cause: fc.integer({ min: 0 }),
+        pod: fc.record({ uid: text, namespace: text, name: text }), reason: text, data: fc.jsonValue(),
+      },
+      { requiredKeys: ['v', 'seq', 'at', 'kind', 'type', 'source', 'data'] },
+    );
+    fc.assert(fc.property(arbEntry, (e) => {
+      const { v, seq, at, kind, type, source, cause, pod, reason, data } = e as Entry;
+      const reference = JSON.stringify({ v, seq, at, kind, type, source, cause, pod: pod && { uid: pod.uid, namespace: pod.namespace, name: pod.name }, reason, data });
+      expect(encodeEntry(e as Entry)).to.equal(reference);
+    }), { numRuns: 500 });
   });
 });
