@@ -1,6 +1,7 @@
 // Log benchmark: raw `level` batched puts of the same encoded entries (the baseline), ledgerlet's
 // append path, the engine end to end, full replay, and snapshot + tail replay. Prints a markdown
 // table for docs/performance.md. Usage: npm run bench:log [-- --entries N --batch B]
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -90,10 +91,19 @@ async function enginePath(): Promise<number> {
 const best = (xs: number[]) => Math.min(...xs);
 const raws: number[] = [];
 const appends: number[] = [];
+// Each timed phase starts from the same place: the previous phase's dirty pages written back
+// (otherwise the kernel flushes them during the next phase) and its garbage collected. The order
+// alternates so neither path always runs first.
+const settle = () => {
+  execFileSync('sync');
+  (globalThis as { gc?: () => void }).gc?.();
+};
 for (let r = 0; r < ROUNDS; r++) {
-  raws.push(await rawLevel());
-  appends.push((await ledgerletAppend(false)).ms);
+  const raw = async () => { settle(); raws.push(await rawLevel()); };
+  const ours = async () => { settle(); appends.push((await ledgerletAppend(false)).ms); };
+  if (r % 2 === 0) { await raw(); await ours(); } else { await ours(); await raw(); }
 }
+settle();
 const engineMs = await enginePath();
 const kept = await ledgerletAppend(true);
 const store = kept.store!;
