@@ -6,7 +6,7 @@ import type { AppendDraft, Entry, ObservationDraft, OutcomeDraft } from '../mode
 import type { Decider } from '../reducers/decider.ts';
 import type { EffectHandlers } from '../effects/effect.ts';
 import type { LogStore, SnapshotInput } from '../adapters/store/log-store.ts';
-import { encodeStamped } from '../adapters/store/log-store.ts';
+import { encodeEntry } from '../model/entry-codec.ts';
 import type { Clock } from './clock.ts';
 import { EffectRunner } from './effect-runner.ts';
 import { decideOn, decisionDraftFor, evolveEntry } from './fold.ts';
@@ -194,7 +194,7 @@ export class Engine<S> {
     let state = this.current;
     const add = (e0: Entry): Entry => {
       // Fold the entry exactly as it will read back (plain JSON), so replay is byte-identical.
-      const text = encodeStamped(e0);
+      const text = encodeEntry(e0);
       const e = JSON.parse(text) as Entry;
       entries.push(e);
       encoded.push(text);

@@ -147,23 +147,10 @@ export class LogStore {
       let at = typeof d.at === 'string' ? normaliseTime(d.at) : d.at.toISOString();
       if (at < this.stampedAt) at = this.stampedAt;
       this.stampedAt = at;
-      const data = redactSecrets(d.data === undefined ? null : d.data);
-      const seq = this.nextSeq++;
-      const pod = d.pod === undefined ? undefined : { uid: d.pod.uid, namespace: d.pod.namespace, name: d.pod.name };
-      // Keys in stored order (see encodeEntry), so encodeStamped can hand the whole entry to one
-      // JSON.stringify; absent optional fields are left out rather than set to undefined.
-      let e: Entry;
-      if (d.cause === undefined && d.reason === undefined) {
-        e = pod === undefined
-          ? { v: SCHEMA_VERSION, seq, at, kind: d.kind, type: d.type, source: d.source, data }
-          : { v: SCHEMA_VERSION, seq, at, kind: d.kind, type: d.type, source: d.source, pod, data };
-      } else {
-        e = { v: SCHEMA_VERSION, seq, at, kind: d.kind, type: d.type, source: d.source } as Entry;
-        if (d.cause !== undefined) e.cause = d.cause;
-        if (pod !== undefined) e.pod = pod;
-        if (d.reason !== undefined) e.reason = d.reason;
-        e.data = data;
-      }
+      const e: Entry = { v: SCHEMA_VERSION, seq: this.nextSeq++, at, kind: d.kind, type: d.type, source: d.source, data: redactSecrets(d.data === undefined ? null : d.data) };
+      if (d.cause !== undefined) e.cause = d.cause;
+      if (d.pod !== undefined) e.pod = { uid: d.pod.uid, namespace: d.pod.namespace, name: d.pod.name };
+      if (d.reason !== undefined) e.reason = d.reason;
       out[i] = e;
     }
     return out;
@@ -172,7 +159,7 @@ export class LogStore {
   /** Stamp and write in one LevelDB batch. */
   append(drafts: readonly AppendDraft[]): Promise<Entry[]> {
     const entries = this.stamp(drafts);
-    return this.write(entries, { encoded: entries.map(encodeStamped) }).then(() => entries);
+    return this.write(entries).then(() => entries);
   }
 
   /**
@@ -423,14 +410,6 @@ export class LogStore {
     await this.writeChain;
     await this.db.close();
   }
-}
-
-/**
- * The stored bytes of an entry fresh from stamp(), whose keys are already in encodeEntry's order:
- * one JSON.stringify, one flat string and nothing else allocated (the hot path of every append).
- */
-export function encodeStamped(e: Entry): string {
-  return JSON.stringify(e);
 }
 
 /** Seqs of one pod within a batch: the first in full, then deltas (short, and sorted by construction). */
