@@ -1,6 +1,9 @@
-// The node state log on LevelDB: sublevels `log` (seq → entry), `by-pod` (uid:seq → ''),
-// `snapshots` (head:/body: records) and `meta` (tail, horizon, format). Every append is one atomic
-// LevelDB batch, so a crash leaves an exact prefix of what was appended: no torn entry, no gap.
+// The node state log on LevelDB: sublevels `log` (seq → entry), `by-pod` (uid:firstSeq → seqs),
+// `snapshots` (head:/body: records) and `meta` (checkpoint, horizon, format). Every append is one
+// atomic LevelDB batch, so a crash leaves an exact prefix of what was appended: no torn entry, no gap.
+// The by-pod index and the byte count are derived data: they are kept in memory and checkpointed
+// every INDEX_EVERY entries (riding on an append's batch), and open() rebuilds whatever a crash
+// lost from the entries after the last checkpoint. Appends therefore write little besides entries.
 import { existsSync } from 'node:fs';
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
@@ -50,6 +53,8 @@ export class LogStoreError extends Error {
 
 const FORMAT = 'ledgerlet-log/1';
 const READ_CHUNK = 1000;
+/** Entries between index checkpoints; bounds both the memory held and the rescan after a crash. */
+export const INDEX_EVERY = 4096;
 
 export class LogStore {
   /** Next seq to stamp; entries stamped but not yet written sit between writtenSeq and this. */
@@ -58,6 +63,10 @@ export class LogStore {
   private writtenSeq: number;
   private writtenAt: string;
   private bytes: number;
+  /** Index of entries written since the last checkpoint (all seqs above checkpointSeq), by pod uid. */
+  private pendingIndex = new Map<string, number[]>();
+  private pendingEntries = 0;
+  private checkpointSeq: number;
   private writeChain: Promise<unknown> = Promise.resolve();
   private horizonMeta: HorizonMeta | undefined;
   private readonly logPrefix: string;
@@ -73,6 +82,7 @@ export class LogStore {
     tail: TailMeta,
     horizon: HorizonMeta | undefined,
   ) {
+    this.checkpointSeq = tail.lastSeq;
     this.writtenSeq = tail.lastSeq;
     this.writtenAt = tail.lastAt;
     this.nextSeq = tail.lastSeq + 1;
@@ -103,11 +113,12 @@ export class LogStore {
       await db.close();
       throw new LogStoreError(`${dir} holds log format ${JSON.stringify(format)}; this ledgerlet reads ${FORMAT}`);
     }
-    const tail = await readTail(log, meta);
+    const tail = decodeMeta(TailMeta, await meta.get('tail')) ?? { lastSeq: 0, lastAt: '1970-01-01T00:00:00.000Z', bytes: 0 };
     const horizon = decodeMeta(HorizonMeta, await meta.get('horizon'));
     const store = new LogStore(db, log, byPod, snaps, meta, tail, horizon);
     // A crash during retention leaves entries below the recorded horizon: finish removing them.
     if (horizon) await store.removeBelow(horizon.firstSeq, horizon.snapshotSeq);
+    await store.recoverAfterCheckpoint();
     return store;
   }
 
@@ -174,7 +185,7 @@ export class LogStore {
         throw new LogStoreError(`write out of order: expected seq ${this.writtenSeq + 1}, got ${entries[0].seq}`);
       }
       // Hot path: keys are prefixed by hand and written through the root database (no per-op
-      // sublevel encoding), and the by-pod index gets one record per pod per batch.
+      // sublevel encoding); the by-pod index only goes into memory unless a checkpoint is due.
       const ops: RawOp[] = [];
       const byPod = new Map<string, number[]>();
       let bytes = this.bytes;
@@ -189,10 +200,9 @@ export class LogStore {
           else byPod.set(e.pod.uid, [e.seq]);
         }
       }
-      for (const [uid, seqs] of byPod) ops.push({ type: 'put', key: this.podPrefix + podKey(uid, seqs[0]), value: encodeSeqs(seqs) });
       const last = entries[entries.length - 1];
-      const tail: TailMeta = { lastSeq: last.seq, lastAt: last.at, bytes };
-      ops.push({ type: 'put', key: this.metaPrefix + 'tail', value: JSON.stringify(tail) });
+      const checkpoint = this.pendingEntries + entries.length >= INDEX_EVERY;
+      if (checkpoint) this.checkpointOps(ops, byPod, { lastSeq: last.seq, lastAt: last.at, bytes });
       if (opts.snapshot) for (const op of this.snapshotOps(last.seq, last.at, bytes, opts.snapshot)) ops.push(toRaw(op));
       try {
         await this.db.batch(ops);
@@ -204,10 +214,85 @@ export class LogStore {
       this.writtenSeq = last.seq;
       this.writtenAt = last.at;
       this.bytes = bytes;
+      if (checkpoint) this.checkpointDone(last.seq);
+      else this.addPending(byPod, entries.length);
     };
     const p = this.writeChain.then(run);
     this.writeChain = p.catch(() => undefined);
     return p;
+  }
+
+  /** Index records for everything pending plus `extra`, and the checkpoint that says so. */
+  private checkpointOps(ops: RawOp[], extra: Map<string, number[]>, tail: TailMeta): void {
+    for (const [uid, seqs] of this.pendingIndex) {
+      const more = extra.get(uid);
+      const all = more ? seqs.concat(more) : seqs;
+      ops.push({ type: 'put', key: this.podPrefix + podKey(uid, all[0]), value: encodeSeqs(all) });
+    }
+    for (const [uid, seqs] of extra) {
+      if (!this.pendingIndex.has(uid)) ops.push({ type: 'put', key: this.podPrefix + podKey(uid, seqs[0]), value: encodeSeqs(seqs) });
+    }
+    ops.push({ type: 'put', key: this.metaPrefix + 'tail', value: JSON.stringify(tail) });
+  }
+
+  private checkpointDone(seq: number): void {
+    this.pendingIndex = new Map();
+    this.pendingEntries = 0;
+    this.checkpointSeq = seq;
+  }
+
+  private addPending(byPod: Map<string, number[]>, entries: number): void {
+    for (const [uid, seqs] of byPod) {
+      const have = this.pendingIndex.get(uid);
+      if (have) for (const s of seqs) have.push(s);
+      else this.pendingIndex.set(uid, seqs);
+    }
+    this.pendingEntries += entries;
+  }
+
+  /** Write the pending index and the checkpoint now (close, retention). */
+  private async checkpointNow(): Promise<void> {
+    await this.writeChain;
+    if (this.checkpointSeq === this.writtenSeq) return;
+    const ops: RawOp[] = [];
+    this.checkpointOps(ops, new Map(), { lastSeq: this.writtenSeq, lastAt: this.writtenAt, bytes: this.bytes });
+    await this.db.batch(ops);
+    this.checkpointDone(this.writtenSeq);
+  }
+
+  /**
+   * After a crash the checkpoint lags the log: refold the entries after it into the pending index,
+   * the byte count and the tail. The last key is the ground truth for the tail.
+   */
+  private async recoverAfterCheckpoint(): Promise<void> {
+    const it = this.log.iterator({ gt: seqKey(this.checkpointSeq) });
+    const byPod = new Map<string, number[]>();
+    let n = 0;
+    try {
+      for (;;) {
+        const chunk = await it.nextv(READ_CHUNK);
+        if (chunk.length === 0) break;
+        for (const [k, v] of chunk) {
+          const seq = parseSeqKey(k);
+          if (!Number.isFinite(seq)) continue;
+          this.bytes += Buffer.byteLength(v);
+          const uid = extractPodUid(v);
+          if (uid !== undefined) {
+            const seqs = byPod.get(uid);
+            if (seqs) seqs.push(seq);
+            else byPod.set(uid, [seq]);
+          }
+          this.writtenSeq = seq;
+          this.writtenAt = extractAt(v) ?? this.writtenAt;
+          n++;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    this.nextSeq = this.writtenSeq + 1;
+    this.stampedAt = this.writtenAt;
+    this.addPending(byPod, n);
   }
 
   private snapshotOps(seq: number, at: string, logBytes: number, snap: SnapshotInput): BatchOp[] {
@@ -286,7 +371,20 @@ export class LogStore {
    */
   async *readPod(uid: string, range: SeqRange = {}): AsyncGenerator<EntryRead> {
     const from = range.from ?? 0;
-    const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    // A consistent cut: stored records up to the checkpoint as of now, then the pending seqs.
+    const indexed = this.checkpointSeq;
+    const pending = (this.pendingIndex.get(uid) ?? []).filter((s) => s <= (range.to ?? Number.MAX_SAFE_INTEGER));
+    const to = Math.min(range.to ?? Number.MAX_SAFE_INTEGER, indexed);
+    if (from <= to) yield* this.readPodIndexed(uid, from, to);
+    const seqs = pending.filter((s) => s >= from && s >= this.firstSeq);
+    for (let i = 0; i < seqs.length; i += READ_CHUNK) {
+      const part = seqs.slice(i, i + READ_CHUNK);
+      const values = await this.log.getMany(part.map(seqKey));
+      for (let j = 0; j < part.length; j++) yield readIndexed(values[j], part[j]);
+    }
+  }
+
+  private async *readPodIndexed(uid: string, from: number, to: number): AsyncGenerator<EntryRead> {
     const groups: number[][] = [];
     const bounds = podKeyRange(uid);
     for await (const [k, v] of this.byPod.iterator({ gte: bounds.gte, lt: podKey(uid, from), reverse: true, limit: 1 })) {
@@ -300,10 +398,7 @@ export class LogStore {
         const seqs = groups.splice(0).flat().filter((s) => s >= from && s <= to && s >= this.firstSeq);
         if (seqs.length > 0) {
           const values = await this.log.getMany(seqs.map(seqKey));
-          for (let i = 0; i < seqs.length; i++) {
-            const v = values[i];
-            yield v === undefined ? { ok: false, seq: seqs[i], error: 'by-pod index names an entry that is not in the log' } : decodeEntry(v, seqs[i]);
-          }
+          for (let i = 0; i < seqs.length; i++) yield readIndexed(values[i], seqs[i]);
         }
         if (chunk.length === 0) return;
       }
@@ -345,7 +440,8 @@ export class LogStore {
    * suitable snapshot nothing is removed. The horizon is recorded before anything is deleted.
    */
   async applyRetention(policy: RetentionPolicy, now: Date): Promise<RetentionResult> {
-    await this.writeChain;
+    // Removal walks the stored index, so everything pending is stored first.
+    await this.checkpointNow();
     const all = await this.listSnapshots();
     const heads = all.filter((h) => h.seq <= this.writtenSeq && h.seq + 1 > this.firstSeq);
     // Bytes already removed = cumulative bytes at the snapshot the current horizon rests on.
@@ -408,6 +504,7 @@ export class LogStore {
 
   async close(): Promise<void> {
     await this.writeChain;
+    if (this.db.status === 'open') await this.checkpointNow().catch(() => undefined);
     await this.db.close();
   }
 }
@@ -436,15 +533,8 @@ function toRaw(op: BatchOp): RawOp {
   return { type: 'put', key: op.sublevel.prefix + op.key, value: op.value };
 }
 
-async function readTail(log: Sub, meta: Sub): Promise<TailMeta> {
-  const stored = decodeMeta(TailMeta, await meta.get('tail'));
-  let last: TailMeta = stored ?? { lastSeq: 0, lastAt: '1970-01-01T00:00:00.000Z', bytes: 0 };
-  // The last key is the ground truth; meta is written in the same batch, so they agree.
-  for await (const [k, v] of log.iterator({ reverse: true, limit: 1 })) {
-    const seq = parseSeqKey(k);
-    if (seq > last.lastSeq) last = { lastSeq: seq, lastAt: extractAt(v) ?? last.lastAt, bytes: last.bytes };
-  }
-  return last;
+function readIndexed(text: string | undefined, seq: number): EntryRead {
+  return text === undefined ? { ok: false, seq, error: 'by-pod index names an entry that is not in the log' } : decodeEntry(text, seq);
 }
 
 /** Read `at` without decoding the whole entry (bisection and retention touch many entries). */
