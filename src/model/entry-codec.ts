@@ -12,24 +12,22 @@ const RFC3339_SUBSECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}
 /**
  * Stable field order keeps the stored bytes reproducible for the same entry. Built by hand rather
  * than through an intermediate object: this runs once per appended entry and is the largest
- * JavaScript cost of an append (docs/performance.md). The text is JSON.stringify of
- * { v, seq, at, kind, type, source, cause?, pod?: { uid, namespace, name }, reason?, data } with
- * every non-ASCII character \u-escaped, so it is pure ASCII and its length is its size in bytes
- * (the store counts bytes without a UTF-8 pass).
+ * JavaScript cost of an append (docs/performance.md). Same bytes as JSON.stringify of
+ * { v, seq, at, kind, type, source, cause?, pod?: { uid, namespace, name }, reason?, data }.
  */
 export function encodeEntry(e: Entry): string {
   let s = '{"v":' + num(e.v) + ',"seq":' + num(e.seq) + ',"at":' + time(e.at) + ',"kind":' + word(e.kind) + ',"type":' + word(e.type) + ',"source":' + word(e.source);
   if (e.cause !== undefined) s += ',"cause":' + num(e.cause);
   if (e.pod !== undefined) s += ',"pod":{"uid":' + word(e.pod.uid) + ',"namespace":' + word(e.pod.namespace) + ',"name":' + word(e.pod.name) + '}';
   if (e.reason !== undefined) s += ',"reason":' + word(e.reason);
-  return s + ',"data":' + (e.data === undefined ? 'null' : ascii(JSON.stringify(e.data) ?? 'null')) + '}';
+  return s + ',"data":' + (e.data === undefined ? 'null' : (JSON.stringify(e.data) ?? 'null')) + '}';
 }
 
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 
 // Stamped times are canonical (digits and -:.TZ), which need no escaping.
 const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const time = (at: string): string => (CANONICAL_TIME.test(at) ? '"' + at + '"' : ascii(JSON.stringify(at)));
+const time = (at: string): string => (CANONICAL_TIME.test(at) ? '"' + at + '"' : JSON.stringify(at));
 
 // Kinds, types, sources, reasons and pod names and uids come from a small working set: quote each
 // once. The cache is dropped when full, so pods that are long gone do not pin it.
@@ -37,18 +35,11 @@ const quoted = new Map<string, string>();
 function word(s: string): string {
   let q = quoted.get(s);
   if (q === undefined) {
-    q = ascii(JSON.stringify(s));
+    q = JSON.stringify(s);
     if (quoted.size >= 8192) quoted.clear();
     quoted.set(s, q);
   }
   return q;
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-const NON_ASCII_ALL = /[^\x00-\x7f]/g;
-/** JSON text with non-ASCII characters as \uXXXX escapes (same value when parsed). */
-function ascii(json: string): string {
-  return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : json;
 }
 
 /** Decode stored text; `seq` is the key it was stored under, checked against the body. */

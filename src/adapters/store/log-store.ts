@@ -176,7 +176,7 @@ export class LogStore {
   /**
    * Write stamped entries (and optionally the state snapshot after the last of them) as ONE
    * LevelDB batch. Writes are serialised in stamp order; a failed write un-stamps everything not
-   * yet written so the log never gets a gap. `encoded`, when given, must come from encodeEntry.
+   * yet written so the log never gets a gap.
    */
   write(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] } = {}): Promise<void> {
     const run = async () => {
@@ -192,7 +192,7 @@ export class LogStore {
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
         const text = opts.encoded?.[i] ?? encodeEntry(e);
-        bytes += text.length; // encodeEntry's text is ASCII: characters are bytes
+        bytes += Buffer.byteLength(text);
         ops.push({ type: 'put', key: this.logPrefix + seqKey(e.seq), value: text });
         if (e.pod) {
           const seqs = byPod.get(e.pod.uid);
