@@ -93,6 +93,24 @@ describe('log store', () => {
     expect(store.lastSeq).to.equal(total);
   });
 
+  it('given entries with non-ASCII text, when appended and read back, then the text is unchanged and the byte count matches the stored bytes', async () => {
+    const dir = dirs.make();
+    store = await LogStore.open(dir);
+    const words = ['héllo', 'ok ✓', 'emoji 😀', 'lone \ud800 surrogate', '日本語'];
+    await store.append(words.map((w, i) => ({ ...obs(i, minute(0)), data: { message: w }, pod: { uid: `uid-${w}`, namespace: 'default', name: w } })));
+    const back = await collect(store.readRange());
+    expect(back.map((r) => (r.ok ? (r.entry.data as { message: string }).message : r.error))).to.deep.equal(words);
+    expect(back.map((r) => (r.ok ? r.entry.pod?.name : ''))).to.deep.equal(words);
+    const total = store.totalBytes;
+    await store.close();
+    store = undefined;
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    let stored = 0;
+    for await (const v of db.sublevel<string, string>('log', { valueEncoding: 'utf8' }).values()) stored += Buffer.byteLength(v);
+    await db.close();
+    expect(total).to.equal(stored);
+  });
+
   it('given a pod whose uid is a prefix of another, when read by pod, then only its own entries are returned', async () => {
     store = await LogStore.open(dirs.make());
     const p = (uid: string, i: number): AppendDraft => ({ ...obs(i, minute(0)), pod: { uid, namespace: 'a', name: uid } });
