@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LogStore, logDir } from '../../src/adapters/store/index.ts';
-import { kubectl, testbedEnv, waitFor, WaitAborted } from '../../test/integration/helpers/agent.ts';
+import { kubectl, lockNode, testbedEnv, unlockNode, waitFor, WaitAborted } from '../../test/integration/helpers/agent.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 
@@ -148,8 +148,16 @@ interface PhaseResult {
 }
 
 async function phase(env: Env, name: string, withProbes: boolean): Promise<PhaseResult> {
-  process.stderr.write(`[${name}] starting agent\n`);
-  const agent = await startAgent(env);
+  process.stderr.write(`[${name}] waiting for the testbed node lock, then starting agent\n`);
+  // Tests and the other benches run agents as the same node: take the same lock they do.
+  await lockNode();
+  let agent: Agent;
+  try {
+    agent = await startAgent(env);
+  } catch (err) {
+    unlockNode();
+    throw err;
+  }
   const pid = agent.child.pid!;
   let result: PhaseResult | undefined;
   try {
@@ -219,6 +227,7 @@ async function phase(env: Env, name: string, withProbes: boolean): Promise<Phase
   } finally {
     if (!result) await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=false', '--ignore-not-found']).catch(() => undefined);
     await agent.stop();
+    unlockNode();
     if (result) rmSync(agent.rootDir, { recursive: true, force: true });
   }
   return result;
