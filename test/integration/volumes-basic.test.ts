@@ -74,6 +74,7 @@ describe('volumes on the testbed (configMap, secret, downwardAPI, projected, emp
   let agent: RunningAgent | undefined;
   let cri: CriClient;
   let rootDir: string;
+  let cfg: string;
   let token = '';
   const uids: string[] = [];
 
@@ -90,7 +91,7 @@ describe('volumes on the testbed (configMap, secret, downwardAPI, projected, emp
     // the default service account (the token controller of kube-controller-manager makes it)
     await waitFor('serviceaccount default', async () => ((await kubectl(env, ['get', 'serviceaccount', 'default', '-o', 'name']).catch(() => '')) ? true : undefined));
     rootDir = mkdtempSync(join(tmpdir(), 'ledgerlet-vt-'));
-    const cfg = join(rootDir, 'kubelet-config.json');
+    cfg = join(rootDir, 'kubelet-config.json');
     writeFileSync(cfg, JSON.stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', syncFrequency: '2s' }));
     agent = await startAgent(env, { rootDir, extraArgs: ['--config', cfg] });
   });
@@ -224,12 +225,41 @@ describe('volumes on the testbed (configMap, secret, downwardAPI, projected, emp
     expect(await out(cri, id, 'cat /late/k')).to.equal('v');
   });
 
+  it('a pod force-deleted while the agent is stopped is torn down after the restart: containers gone, volumes unmounted, pod dir removed', async () => {
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'vt-orphan', {
+      containers: [{ name: 'app', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'], volumeMounts: [{ name: 'mem', mountPath: '/mem' }, { name: 'cfg', mountPath: '/cfg' }] }],
+      volumes: [{ name: 'mem', emptyDir: { medium: 'Memory' } }, { name: 'cfg', configMap: { name: 'vt-cfg' } }],
+    }));
+    const pod = await running(env, 'vt-orphan');
+    const uid: string = pod.metadata.uid;
+    const podDir = join(rootDir, 'pods', uid);
+    expect((await mountsUnder(podDir)).length, 'tmpfs and configMap mounts').to.be.at.least(2);
+    // The agent stops (pods keep running, as with the upstream kubelet); the pod object is
+    // force-deleted meanwhile, so the restarted agent never sees a deletion, only a list without it.
+    await agent!.stop();
+    agent = undefined;
+    expect((await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).some((c) => c.state === 'CONTAINER_RUNNING'), 'still running while the agent is down').to.equal(true);
+    await kubectl(env, ['delete', 'pod', 'vt-orphan', '--grace-period=0', '--force']);
+    agent = await startAgent(env, { rootDir, extraArgs: ['--config', cfg] });
+    let left = '';
+    await waitFor('vt-orphan torn down', async () => {
+      const containers = await cri.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+      const sandboxes = await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+      const mounts = await mountsUnder(podDir);
+      left = `containers ${containers.map((c) => c.state)}, sandboxes ${sandboxes.map((x) => x.state)}, mounts ${mounts.map((m) => m.target)}, pod dir ${existsSync(podDir) ? 'present' : 'gone'}`;
+      return containers.length === 0 && sandboxes.length === 0 && mounts.length === 0 && !existsSync(podDir) ? true : undefined;
+    }, 120_000).catch((err) => {
+      throw new Error(`${(err as Error).message}; left: ${left}`);
+    });
+  });
+
   it('deleting the pods unmounts and removes their volumes before the pods are gone', async () => {
     await kubectl(env, ['delete', 'pods', '-l', LABEL, '--wait=true', '--timeout=90s']);
     for (const uid of uids) {
       expect(await mountsUnder(join(rootDir, 'pods', uid)), uid).to.deep.equal([]);
       expect(existsSync(join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~secret'))).to.equal(false);
       expect(existsSync(join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~configmap'))).to.equal(false);
+      expect(existsSync(join(rootDir, 'pods', uid)), `pod dir of ${uid}`).to.equal(false);
     }
     expect(readFileSync(join(HOST_DIR, 'f'), 'utf8')).to.equal('from-pod\n'); // hostPath content is the host's
   });

@@ -9,7 +9,7 @@ import { systemMounts } from '../../adapters/mount/index.ts';
 import { tearDownCsiVolume } from './csi.ts';
 import type { VolumeEffectDeps } from './deps.ts';
 import { errorMessage, VolumeError } from './errors.ts';
-import { podVolumesDir, volumeDir, volumeKind } from './layout.ts';
+import { podDir, podVolumesDir, volumeDir, volumeKind } from './layout.ts';
 
 export async function tearDownVolumes(deps: VolumeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { plan } = d.data as { plan: VolumePlan };
@@ -37,9 +37,13 @@ export async function tearDownVolume(deps: VolumeEffectDeps, podUid: string, v: 
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Removes the pod's now-empty plugin directories (never anything still holding files or mounts). */
+/**
+ * Removes the pod's now-empty plugin directories and then its pod directory, as upstream does once
+ * a pod's volumes are gone (never anything still holding files or mounts: rmdir only).
+ */
 async function removeEmptyDirs(deps: VolumeEffectDeps, podUid: string): Promise<void> {
   const base = podVolumesDir(deps.rootDir, podUid);
   for (const p of await readdir(base).catch(() => [] as string[])) await rmdir(join(base, p)).catch(() => undefined);
   await rmdir(base).catch(() => undefined);
+  await rmdir(podDir(deps.rootDir, podUid)).catch(() => undefined);
 }
