@@ -35,6 +35,9 @@ import { effectKey } from './effect-keys.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { serveHealth } from './health-server.ts';
+import { KubeletAuth } from './kubelet-auth.ts';
+import { serveKubeletApi } from './kubelet-server.ts';
+import { servingTls } from './kubelet-tls.ts';
 import { nodeStatusSource } from './node-status-source.ts';
 import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
 
@@ -151,6 +154,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const health = cfg.healthzPort > 0
     ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;
+  const kubeletApi = cfg.enableServer && cfg.port > 0 ? await startKubeletApi() : undefined;
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
@@ -181,12 +185,33 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }));
   log.info({ nodeName: o.nodeName, rootDir: o.rootDir, standalone: !clients, runtime: cfg.containerRuntimeEndpoint, staticPodPath: cfg.staticPodPath || undefined }, 'ledgerlet started');
 
+  /** The kubelet API on address:port; if it cannot be served the agent runs on without it. */
+  async function startKubeletApi() {
+    try {
+      const tls = await servingTls({
+        tlsCertFile: cfg.tlsCertFile, tlsPrivateKeyFile: cfg.tlsPrivateKeyFile, clientCAFile: cfg.authentication.x509.clientCAFile,
+        rootDir: o.rootDir, nodeName: o.nodeName, nodeIP: statusSource.facts.nodeIP, now: clock.now(),
+      });
+      const auth = new KubeletAuth({ authentication: cfg.authentication, authorization: cfg.authorization, clients, nodeName: o.nodeName, now: () => clock.now().getTime() });
+      return serveKubeletApi({
+        host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
+        containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
+        onListening: (address) => log.info({ address, certificate: tls.source, authorization: cfg.authorization.mode }, 'kubelet API serving'),
+        onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),
+      });
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'kubelet API not served (kubectl logs will not work)');
+      return undefined;
+    }
+  }
+
   return {
     engine,
     store,
     async stop() {
       clearInterval(retentionTimer);
       await health?.close();
+      await kubeletApi?.close();
       for (const s of subs) s.unsubscribe();
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();

@@ -13,9 +13,35 @@ const Duration = new t.Type<string, string, unknown>(
   (a) => a,
 );
 
+const AuthenticationFields = t.exact(t.partial({
+  x509: t.exact(t.partial({ clientCAFile: t.string })),
+  webhook: t.exact(t.partial({ enabled: t.boolean, cacheTTL: Duration })),
+  anonymous: t.exact(t.partial({ enabled: t.boolean })),
+}));
+const AuthorizationFields = t.exact(t.partial({
+  mode: t.keyof({ AlwaysAllow: null, Webhook: null }),
+  webhook: t.exact(t.partial({ cacheAuthorizedTTL: Duration, cacheUnauthorizedTTL: Duration })),
+}));
+
+/** The kubelet API's authentication, with every field defaulted. */
+export interface KubeletAuthentication {
+  x509: { clientCAFile: string };
+  webhook: { enabled: boolean; cacheTTL: string };
+  anonymous: { enabled: boolean };
+}
+export interface KubeletAuthorization {
+  mode: 'AlwaysAllow' | 'Webhook';
+  webhook: { cacheAuthorizedTTL: string; cacheUnauthorizedTTL: string };
+}
+
 const Fields = {
   apiVersion: t.literal('kubelet.config.k8s.io/v1beta1'),
   kind: t.literal('KubeletConfiguration'),
+  enableServer: t.boolean,
+  tlsCertFile: t.string,
+  tlsPrivateKeyFile: t.string,
+  authentication: AuthenticationFields,
+  authorization: AuthorizationFields,
   staticPodPath: t.string,
   fileCheckFrequency: Duration,
   syncFrequency: Duration,
@@ -53,11 +79,19 @@ const Fields = {
 
 export const KubeletConfigurationFile = t.exact(t.partial(Fields), 'KubeletConfiguration');
 type Partial = t.TypeOf<typeof KubeletConfigurationFile>;
-export type KubeletConfiguration = Required<Omit<Partial, 'registerWithTaints'>> & Pick<Partial, 'registerWithTaints'>;
+export type KubeletConfiguration = Required<Omit<Partial, 'registerWithTaints' | 'authentication' | 'authorization'>> & Pick<Partial, 'registerWithTaints'> & {
+  authentication: KubeletAuthentication;
+  authorization: KubeletAuthorization;
+};
 
 export const kubeletConfigDefaults: KubeletConfiguration = {
   apiVersion: 'kubelet.config.k8s.io/v1beta1',
   kind: 'KubeletConfiguration',
+  enableServer: true,
+  tlsCertFile: '',
+  tlsPrivateKeyFile: '',
+  authentication: { x509: { clientCAFile: '' }, webhook: { enabled: true, cacheTTL: '2m' }, anonymous: { enabled: false } },
+  authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m', cacheUnauthorizedTTL: '30s' } },
   staticPodPath: '',
   fileCheckFrequency: '20s',
   syncFrequency: '1m',
@@ -111,5 +145,17 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
   if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
     return left(['nodeLeaseDurationSeconds: must be greater than 0']);
   }
-  return right({ ...kubeletConfigDefaults, ...r.right });
+  const d = kubeletConfigDefaults;
+  const { authentication: an = {}, authorization: az = {}, ...rest } = r.right;
+  return right({
+    ...d,
+    ...rest,
+    // Nested sections are merged field by field, so a file may set just one of them.
+    authentication: {
+      x509: { ...d.authentication.x509, ...an.x509 },
+      webhook: { ...d.authentication.webhook, ...an.webhook },
+      anonymous: { ...d.authentication.anonymous, ...an.anonymous },
+    },
+    authorization: { mode: az.mode ?? d.authorization.mode, webhook: { ...d.authorization.webhook, ...az.webhook } },
+  });
 }

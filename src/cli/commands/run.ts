@@ -19,9 +19,18 @@ interface RunFlags {
   logLevel: string;
   logRetention: string;
   logRetentionBytes: string;
+  address?: string;
+  port?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
+  anonymousAuth?: string;
+  authorizationMode?: string;
 }
 
-export async function loadConfig(flags: Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath'>): Promise<KubeletConfiguration> {
+type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
+
+export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfiguration> {
   let cfg = kubeletConfigDefaults;
   if (flags.config) {
     const text = await readFile(flags.config, 'utf8').catch((e: Error) => {
@@ -32,10 +41,24 @@ export async function loadConfig(flags: Pick<RunFlags, 'config' | 'containerRunt
     cfg = parsed.right;
   }
   // Flags override the file, as upstream.
+  const port = flags.port === undefined ? undefined : Number(flags.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port ${flags.port}: not a port number`);
+  if (flags.anonymousAuth !== undefined && !['true', 'false'].includes(flags.anonymousAuth)) throw new Error(`--anonymous-auth ${flags.anonymousAuth}: expected true or false`);
+  if (flags.authorizationMode !== undefined && !['AlwaysAllow', 'Webhook'].includes(flags.authorizationMode)) throw new Error(`--authorization-mode ${flags.authorizationMode}: expected AlwaysAllow or Webhook`);
   return {
     ...cfg,
     ...(flags.containerRuntimeEndpoint ? { containerRuntimeEndpoint: flags.containerRuntimeEndpoint } : {}),
     ...(flags.podManifestPath ? { staticPodPath: flags.podManifestPath } : {}),
+    ...(flags.address ? { address: flags.address } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
+    ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
+    authentication: {
+      ...cfg.authentication,
+      x509: flags.clientCaFile ? { clientCAFile: flags.clientCaFile } : cfg.authentication.x509,
+      anonymous: flags.anonymousAuth !== undefined ? { enabled: flags.anonymousAuth === 'true' } : cfg.authentication.anonymous,
+    },
+    authorization: { ...cfg.authorization, ...(flags.authorizationMode ? { mode: flags.authorizationMode as 'AlwaysAllow' | 'Webhook' } : {}) },
   };
 }
 
@@ -50,6 +73,13 @@ export function register(program: Command): void {
     .option('--container-runtime-endpoint <endpoint>', 'CRI endpoint (overrides containerRuntimeEndpoint)')
     .option('--root-dir <dir>', 'agent state directory (the node log lives in <dir>/log)', '/var/lib/kubelet')
     .option('--pod-manifest-path <path>', 'static pod manifests (overrides staticPodPath)')
+    .option('--address <ip>', 'address the kubelet API listens on (overrides address)')
+    .option('--port <port>', 'kubelet API port, 0 to disable (overrides port)')
+    .option('--tls-cert-file <file>', 'kubelet API serving certificate (default: self-signed in <root-dir>/pki)')
+    .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
+    .option('--client-ca-file <file>', 'CA bundle that authenticates client certificates (authentication.x509.clientCAFile)')
+    .option('--anonymous-auth <bool>', 'allow anonymous requests to the kubelet API (authentication.anonymous.enabled)')
+    .option('--authorization-mode <mode>', 'AlwaysAllow or Webhook (authorization.mode)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .option('--log-retention <duration>', 'drop node-log entries older than this (behind a snapshot)', '168h')
     .option('--log-retention-bytes <bytes>', 'keep the node log under this size', String(1 << 30))

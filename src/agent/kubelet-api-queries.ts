@@ -1,0 +1,47 @@
+// Read-only questions the kubelet API asks of the pods state: which pod a namespace/name means,
+// which container instance `kubectl logs [--previous]` reads, and the pods list of GET /pods.
+import type { PodRecord, PodsState } from '../reducers/pods/state.ts';
+
+/** The newest record for namespace/name (a re-created pod keeps its name, not its uid). */
+export function findPod(s: PodsState, namespace: string, name: string): PodRecord | undefined {
+  let best: PodRecord | undefined;
+  for (const rec of Object.values(s.pods)) {
+    if (rec.ref.namespace !== namespace || rec.ref.name !== name) continue;
+    if (!best || rec.firstSeenAt > best.firstSeenAt) best = rec;
+  }
+  return best;
+}
+
+export type LogTarget = { ok: true; containerId: string; running: boolean } | { ok: false; status: 400 | 404; message: string };
+
+/**
+ * Upstream's choice: the current instance (running or exited), else the last terminated one
+ * (a container waiting to restart shows its last run); --previous asks for the last one only.
+ */
+export function logTarget(rec: PodRecord | undefined, podName: string, container: string, previous: boolean): LogTarget {
+  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
+  const c = rec.containers[container];
+  if (!c) return { ok: false, status: 400, message: `container ${container} is not valid for pod ${podName}` };
+  if (previous) {
+    return c.last ? { ok: true, containerId: c.last.id, running: false } : { ok: false, status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` };
+  }
+  const inst = c.current ?? c.last;
+  if (!inst) return { ok: false, status: 400, message: `container "${container}" in pod "${podName}" is waiting to start: ${c.waiting?.reason ?? 'ContainerCreating'}` };
+  return { ok: true, containerId: inst.id, running: inst.state === 'running' };
+}
+
+/** Whether a container instance is still the running one (follow stops when it is not). */
+export function stillRunning(s: PodsState, uid: string, container: string, containerId: string): boolean {
+  const cur = s.pods[uid]?.containers[container]?.current;
+  return cur?.id === containerId && cur.state === 'running';
+}
+
+/** GET /pods: the pods bound to this node as the agent sees them, with the status it last reported. */
+export function podList(s: PodsState): { kind: 'PodList'; apiVersion: 'v1'; metadata: object; items: object[] } {
+  return {
+    kind: 'PodList',
+    apiVersion: 'v1',
+    metadata: {},
+    items: Object.values(s.pods).map((rec) => ({ ...rec.pod, ...(rec.lastStatus ? { status: rec.lastStatus } : {}) })),
+  };
+}

@@ -1,0 +1,123 @@
+// The kubelet API (address:port, upstream 0.0.0.0:10250) over TLS: what the API server calls for
+// `kubectl logs` (/containerLogs), plus /pods and /healthz. Every request is authenticated and
+// authorized (kubelet-auth.ts). exec, attach, port-forward and run are not served (501).
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NodeAgentState } from '../reducers/index.ts';
+import { readFrom, renderLog, limit, type LogOptions } from '../adapters/fs/cri-log.ts';
+import type { KubeletAuth } from './kubelet-auth.ts';
+import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
+import type { ServingTls } from './kubelet-tls.ts';
+
+export interface KubeletServerOptions {
+  host: string;
+  port: number;
+  tls: ServingTls;
+  auth: KubeletAuth;
+  state: () => NodeAgentState;
+  /** Where the runtime writes a container's log (CRI ContainerStatus.logPath). */
+  containerLogPath: (containerId: string) => Promise<string>;
+  now: () => number;
+  /** How often a followed log is polled for new lines. */
+  followPollMs?: number;
+  onListening: (address: string) => void;
+  onError: (err: Error) => void;
+}
+
+const NOT_SERVED = ['/exec', '/attach', '/portForward', '/run', '/cri'];
+
+export function serveKubeletApi(o: KubeletServerOptions): { close(): Promise<void> } {
+  const server: Server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: !!o.tls.clientCA, rejectUnauthorized: false }, (req, res) => {
+    handle(o, req, res).catch((e: Error) => {
+      if (!res.headersSent) send(res, 500, e.message);
+      else res.destroy(e);
+    });
+  });
+  server.on('error', o.onError);
+  server.listen(o.port, o.host, () => o.onListening(`${o.host}:${o.port}`));
+  return {
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function send(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function handle(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'https://kubelet');
+  const path = url.pathname;
+  const auth = await o.auth.check(req, path);
+  if (!auth.ok) return send(res, auth.status, auth.message);
+  if (path === '/healthz') return send(res, 200, 'ok');
+  if (path === '/pods' || path === '/pods/') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return void res.end(JSON.stringify(podList(o.state().pods)));
+  }
+  const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(path);
+  if (logs) return containerLogs(o, req, res, decodeURIComponent(logs[1]), decodeURIComponent(logs[2]), decodeURIComponent(logs[3]), url.searchParams);
+  if (NOT_SERVED.some((p) => path === p || path.startsWith(`${p}/`))) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);
+  return send(res, 404, `404 page not found: ${path}`);
+}
+
+function logOptions(q: URLSearchParams, now: number): LogOptions | string {
+  const int = (k: string) => (q.has(k) ? Number(q.get(k)) : undefined);
+  const tailLines = int('tailLines');
+  const limitBytes = int('limitBytes');
+  const sinceSeconds = int('sinceSeconds');
+  for (const [k, v] of [['tailLines', tailLines], ['limitBytes', limitBytes], ['sinceSeconds', sinceSeconds]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) return `${k} must be a non-negative integer`;
+  }
+  let sinceMs = sinceSeconds !== undefined ? now - sinceSeconds * 1000 : undefined;
+  const sinceTime = q.get('sinceTime');
+  if (sinceTime) {
+    sinceMs = Date.parse(sinceTime);
+    if (Number.isNaN(sinceMs)) return `sinceTime: not an RFC 3339 time: ${sinceTime}`;
+  }
+  return { tailLines, limitBytes, sinceMs, timestamps: q.get('timestamps') === 'true' };
+}
+
+async function containerLogs(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, ns: string, name: string, container: string, q: URLSearchParams): Promise<void> {
+  const opts = logOptions(q, o.now());
+  if (typeof opts === 'string') return send(res, 400, opts);
+  const rec = findPod(o.state().pods, ns, name);
+  const target = logTarget(rec, name, container, q.get('previous') === 'true');
+  if (!target.ok) return send(res, target.status, target.message);
+  let file: string;
+  try {
+    file = await o.containerLogPath(target.containerId);
+  } catch (e) {
+    return send(res, 404, `failed to find the log of container "${container}" in pod "${name}": ${(e as Error).message}`);
+  }
+  const first = await readFrom(file, 0).catch(() => undefined);
+  if (!first) return send(res, 404, `failed to read the log of container "${container}" in pod "${name}" at ${file}`);
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  let out = renderLog(first.text, opts);
+  let budget = opts.limitBytes ?? Infinity;
+  res.write(out);
+  budget -= Buffer.byteLength(out);
+  if (q.get('follow') !== 'true' || !target.running || budget <= 0) return void res.end();
+  // Follow: poll for whole new lines until the client goes away or this instance stops running.
+  let offset = first.next;
+  let closed = false;
+  req.on('close', () => (closed = true));
+  const uid = rec!.ref.uid;
+  const poll = o.followPollMs ?? 250;
+  while (!closed && budget > 0) {
+    await new Promise((r) => setTimeout(r, poll));
+    const running = stillRunning(o.state().pods, uid, container, target.containerId);
+    const next = await readFrom(file, offset).catch(() => undefined);
+    if (!next) break;
+    offset = next.next;
+    if (next.text) {
+      out = limit(renderLog(next.text, { timestamps: opts.timestamps }), budget);
+      res.write(out);
+      budget -= Buffer.byteLength(out);
+    } else if (!running) break;
+  }
+  res.end();
+}
