@@ -4,7 +4,9 @@
 // and -f; direct callers are authenticated by client certificate and authorized by the API server.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
@@ -113,5 +115,42 @@ describe('kubelet API (kubectl logs through the API server)', function () {
     expect(pods.kind).to.equal('PodList');
     expect(pods.items.map((p: any) => p.metadata.name)).to.include('logs');
     expect((await kubeletGet(env, '/exec/default/logs/app?command=ls', 'admin')).status).to.equal(501);
+  });
+
+  it('without --tls-cert-file it serves a self-signed certificate kept in <root-dir>/pki and reused after a restart', async () => {
+    await agent.stop();
+    agent = await startAgent(env, { rootDir: agent.rootDir });
+    const peer = () => new Promise<{ fingerprint: string; cn: string }>((resolve, reject) => {
+      const sock = tlsConnect({ host: '127.0.0.1', port: PORT, rejectUnauthorized: false }, () => {
+        const c = sock.getPeerCertificate();
+        sock.end();
+        resolve({ fingerprint: c.fingerprint256, cn: String(c.subject.CN) });
+      });
+      sock.on('error', reject);
+    });
+    const first = await waitFor('the kubelet API', () => peer().catch(() => undefined), 30_000, 200);
+    expect(first.cn.startsWith(`${env.TESTBED_NODE_NAME}@`)).to.equal(true);
+    expect(existsSync(join(agent.rootDir, 'pki', 'kubelet.crt'))).to.equal(true);
+    await agent.stop();
+    agent = await startAgent(env, { rootDir: agent.rootDir });
+    const second = await waitFor('the kubelet API again', () => peer().catch(() => undefined), 30_000, 200);
+    expect(second.fingerprint).to.equal(first.fingerprint);
+  });
+
+  it('a port that is taken: the agent logs why and keeps running its pods', async () => {
+    await agent.stop();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      agent = await startAgent(env, { rootDir: agent.rootDir, extraArgs: ['--address', '127.0.0.1', '--port', String(port)] });
+      await waitFor('the error logged', async () => (agent.output().includes('kubelet API not served') ? true : undefined), 30_000, 200);
+      expect(agent.output()).to.match(/EADDRINUSE/);
+      expect(agent.child.exitCode).to.equal(null);
+      const s = (await getJson(env, ['get', 'pod', 'logs'])).status;
+      expect(s.phase).to.equal('Running');
+    } finally {
+      blocker.close();
+    }
   });
 });
