@@ -70,7 +70,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   await mkdir(o.rootDir, { recursive: true });
   const cri = new CriClient(cfg.containerRuntimeEndpoint, { timeouts: { defaultMs: parseDurationMs(cfg.runtimeRequestTimeout) ?? 120_000 } });
   const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
-  const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri });
+  const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0 });
   let nodeUid: string | undefined;
   const csiRegistry = new CsiPluginRegistry();
   const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => ({ cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) }) };
@@ -141,6 +141,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
 
   const subs: Subscription[] = [];
+  // Operator-facing log lines for decisions and notable observations; subscribed before any source.
+  subs.push(engine.entries$.subscribe((e) => {
+    if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'ApiServerReachable', 'RuntimeUnreachable', 'RuntimeReachable', 'NodeHeartbeatFailed', 'NodeHeartbeatRecovered', 'PlegHealthChanged', 'StaticPodPathUnreadable'].includes(e.type)) {
+      const line = { seq: e.seq, kind: e.kind, type: e.type, reason: e.reason, pod: e.pod ? `${e.pod.namespace}/${e.pod.name}` : undefined, cause: e.cause };
+      if (/Failed|Rejected|Unreachable/.test(e.type)) log.warn({ ...line, data: e.data }, e.type);
+      else log.info(line, e.type);
+    }
+  }));
   // Retention runs beside the engine: it only drops entries a snapshot already covers.
   const retention = { maxAgeMs: 7 * 24 * 3_600_000, maxBytes: 1 << 30, everyMs: 3_600_000, ...o.retention };
   const retentionTimer = setInterval(() => {
@@ -154,7 +162,6 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const health = cfg.healthzPort > 0
     ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;
-  const kubeletApi = cfg.enableServer && cfg.port > 0 ? await startKubeletApi() : undefined;
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
@@ -176,13 +183,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     })));
     subs.push(recordEvents(engine.entries$, clients, o.nodeName, cfg.eventRecordQPS, cfg.eventBurst, (e) => log.debug({ err: e.message }, 'event not recorded')));
   }
-  subs.push(engine.entries$.subscribe((e) => {
-    if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'ApiServerReachable', 'RuntimeUnreachable', 'RuntimeReachable', 'NodeHeartbeatFailed', 'NodeHeartbeatRecovered', 'PlegHealthChanged', 'StaticPodPathUnreadable'].includes(e.type)) {
-      const line = { seq: e.seq, kind: e.kind, type: e.type, reason: e.reason, pod: e.pod ? `${e.pod.namespace}/${e.pod.name}` : undefined, cause: e.cause };
-      if (/Failed|Rejected|Unreachable/.test(e.type)) log.warn({ ...line, data: e.data }, e.type);
-      else log.info(line, e.type);
-    }
-  }));
+  // Last: awaiting it earlier would let the first entries pass before the log lines above subscribe.
+  const kubeletApi = cfg.enableServer && cfg.port > 0 ? await startKubeletApi() : undefined;
   log.info({ nodeName: o.nodeName, rootDir: o.rootDir, standalone: !clients, runtime: cfg.containerRuntimeEndpoint, staticPodPath: cfg.staticPodPath || undefined }, 'ledgerlet started');
 
   /** The kubelet API on address:port; if it cannot be served the agent runs on without it. */
@@ -196,6 +198,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       return serveKubeletApi({
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
+        streaming: cri,
         onListening: (address) => log.info({ address, certificate: tls.source, authorization: cfg.authorization.mode }, 'kubelet API serving'),
         onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),
       });

@@ -45,3 +45,21 @@ export function podList(s: PodsState): { kind: 'PodList'; apiVersion: 'v1'; meta
     items: Object.values(s.pods).map((rec) => ({ ...rec.pod, ...(rec.lastStatus ? { status: rec.lastStatus } : {}) })),
   };
 }
+
+export type StreamTarget = { ok: true; id: string } | { ok: false; status: 400 | 404; message: string };
+
+/** exec and attach need the running instance of the container. */
+export function runningContainer(rec: PodRecord | undefined, podName: string, container: string): StreamTarget {
+  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
+  const c = rec.containers[container];
+  if (!c) return { ok: false, status: 400, message: `container ${container} is not valid for pod ${podName}` };
+  if (c.current?.state !== 'running') return { ok: false, status: 400, message: `container "${container}" in pod "${podName}" is not running` };
+  return { ok: true, id: c.current.id };
+}
+
+/** port-forward goes to the pod's ready sandbox. */
+export function readySandbox(rec: PodRecord | undefined, podName: string): StreamTarget {
+  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
+  if (rec.sandbox.state !== 'ready' || !rec.sandbox.id) return { ok: false, status: 400, message: `pod "${podName}" has no running sandbox` };
+  return { ok: true, id: rec.sandbox.id };
+}

@@ -1,6 +1,7 @@
 // The kubelet API (address:port, upstream 0.0.0.0:10250) over TLS: what the API server calls for
 // `kubectl logs` (/containerLogs), plus /pods and /healthz. Every request is authenticated and
-// authorized (kubelet-auth.ts). exec, attach, port-forward and run are not served (501).
+// authorized (kubelet-auth.ts). exec, attach and port-forward are upgrades proxied to the runtime's
+// streaming server (kubelet-streaming.ts); /run is not served (501).
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAgentState } from '../reducers/index.ts';
@@ -8,6 +9,7 @@ import { readFrom, renderLog, limit, type LogOptions } from '../adapters/fs/cri-
 import type { KubeletAuth } from './kubelet-auth.ts';
 import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
 import type { ServingTls } from './kubelet-tls.ts';
+import { handleStreamingUpgrade, type StreamingOptions } from './kubelet-streaming.ts';
 
 export interface KubeletServerOptions {
   host: string;
@@ -15,6 +17,8 @@ export interface KubeletServerOptions {
   tls: ServingTls;
   auth: KubeletAuth;
   state: () => NodeAgentState;
+  /** CRI calls that hand out streaming URLs (exec, attach, port-forward). */
+  streaming: StreamingOptions['cri'];
   /** Where the runtime writes a container's log (CRI ContainerStatus.logPath). */
   containerLogPath: (containerId: string) => Promise<string>;
   now: () => number;
@@ -24,7 +28,8 @@ export interface KubeletServerOptions {
   onError: (err: Error) => void;
 }
 
-const NOT_SERVED = ['/exec', '/attach', '/portForward', '/run', '/cri'];
+const STREAMING = ['/exec', '/attach', '/portForward'];
+const NOT_SERVED = ['/run', '/cri'];
 
 export function serveKubeletApi(o: KubeletServerOptions): { close(): Promise<void> } {
   const server: Server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: !!o.tls.clientCA, rejectUnauthorized: false }, (req, res) => {
@@ -32,6 +37,9 @@ export function serveKubeletApi(o: KubeletServerOptions): { close(): Promise<voi
       if (!res.headersSent) send(res, 500, e.message);
       else res.destroy(e);
     });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    handleStreamingUpgrade({ auth: o.auth, pods: () => o.state().pods, cri: o.streaming }, req, socket, head).catch(() => socket.destroy());
   });
   server.on('error', o.onError);
   server.listen(o.port, o.host, () => o.onListening(`${o.host}:${o.port}`));
@@ -60,7 +68,9 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(path);
   if (logs) return containerLogs(o, req, res, decodeURIComponent(logs[1]), decodeURIComponent(logs[2]), decodeURIComponent(logs[3]), url.searchParams);
-  if (NOT_SERVED.some((p) => path === p || path.startsWith(`${p}/`))) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);
+  const under = (p: string) => path === p || path.startsWith(`${p}/`);
+  if (STREAMING.some(under)) return send(res, 400, 'Upgrade request required');
+  if (NOT_SERVED.some(under)) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);
   return send(res, 404, `404 page not found: ${path}`);
 }
 

@@ -9,6 +9,8 @@ export const KUBELET_VERSION = 'v1.36.3-ledgerlet';
 
 export async function nodeStatusSource(opts: {
   nodeName: string; rootDir: string; nodeIP?: string; hostnameOverride?: string; maxPods: number; cri: CriClient;
+  /** The kubelet API port the API server should dial (upstream reports the configured port). */
+  kubeletPort: number;
 }): Promise<NodeStatusSource & { facts: NodeFacts }> {
   const { facts } = await readNodeFacts({ storageDir: opts.rootDir, nodeIPOverride: opts.nodeIP, hostnameOverride: opts.hostnameOverride });
   const capacity = {
@@ -33,7 +35,7 @@ export async function nodeStatusSource(opts: {
           ...(facts.nodeIP ? [{ type: 'InternalIP', address: facts.nodeIP }] : []),
           { type: 'Hostname', address: facts.hostname },
         ],
-        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        daemonEndpoints: { kubeletEndpoint: { Port: opts.kubeletPort } },
         nodeInfo: {
           machineID: facts.machineID ?? '',
           systemUUID: facts.systemUUID ?? '',

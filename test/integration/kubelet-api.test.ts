@@ -114,7 +114,39 @@ describe('kubelet API (kubectl logs through the API server)', function () {
     const pods = JSON.parse((await kubeletGet(env, '/pods', 'admin')).body);
     expect(pods.kind).to.equal('PodList');
     expect(pods.items.map((p: any) => p.metadata.name)).to.include('logs');
-    expect((await kubeletGet(env, '/exec/default/logs/app?command=ls', 'admin')).status).to.equal(501);
+    expect(await kubeletGet(env, '/exec/default/logs/app?command=ls', 'admin')).to.deep.equal({ status: 400, body: 'Upgrade request required\n' });
+  });
+
+  it('kubectl exec runs a command in the container (stdout, stderr, exit code, stdin)', async () => {
+    expect(await kubectl(env, ['exec', 'logs', '--', 'sh', '-c', 'echo out; cat /state/n'])).to.equal('out\n2\n');
+    const failed = await kubectl(env, ['exec', 'logs', '--', 'sh', '-c', 'echo oops >&2; exit 7']).then(() => '', (e: Error) => e.message);
+    expect(failed).to.match(/oops/);
+    expect(failed).to.match(/exit code 7|exit 7/);
+    expect(await kubectl(env, ['exec', '-i', 'logs', '--', 'tr', 'a-z', 'A-Z'], 'shout\n')).to.equal('SHOUT\n');
+    const missing = await kubectl(env, ['exec', 'logs', '-c', 'nope', '--', 'true']).then(() => '', (e: Error) => e.message);
+    expect(missing).to.match(/container nope is not valid for pod logs/);
+  });
+
+  it('kubectl port-forward reaches a port inside the pod', async () => {
+    await kubectl(env, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', labels: { 'ledgerlet-test': 'kubelet-api' } },
+      spec: { nodeName: env.TESTBED_NODE_NAME, terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', 'mkdir -p /www && echo forwarded > /www/index.html && exec httpd -f -p 8080 -h /www'] }] },
+    }));
+    await waitFor('web Running', async () => ((await getJson(env, ['get', 'pod', 'web'])).status?.phase === 'Running' ? true : undefined), 120_000);
+    const pf = spawn(join(env.TESTBED_BIN, 'kubectl'), ['--kubeconfig', env.TESTBED_ADMIN_KUBECONFIG, 'port-forward', 'pod/web', ':8080']);
+    let out = '';
+    pf.stdout.on('data', (d) => (out += d));
+    pf.stderr.on('data', (d) => (out += d));
+    try {
+      const local = await waitFor('port-forward listening', async () => /127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1], 30_000, 100);
+      const body = await waitFor('a page through the tunnel', async () => {
+        const r = await fetch(`http://127.0.0.1:${local}/`).catch(() => undefined);
+        return r?.ok ? r.text() : undefined;
+      }, 30_000, 200);
+      expect(body).to.equal('forwarded\n');
+    } finally {
+      pf.kill();
+    }
   });
 
   it('without --tls-cert-file it serves a self-signed certificate kept in <root-dir>/pki and reused after a restart', async () => {

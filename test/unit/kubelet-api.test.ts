@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { limit, parseCriLogLine, renderLog } from '../../src/adapters/fs/cri-log.ts';
 import { subresourceFor, userFromCertificate, verbFor } from '../../src/agent/kubelet-auth.ts';
-import { findPod, logTarget, podList, stillRunning } from '../../src/agent/kubelet-api-queries.ts';
+import { findPod, logTarget, podList, readySandbox, runningContainer, stillRunning } from '../../src/agent/kubelet-api-queries.ts';
 import type { PodRecord, PodsState } from '../../src/reducers/pods/state.ts';
 import { parseKubeletConfig } from '../../src/model/kubelet-config.ts';
 
@@ -89,6 +89,23 @@ describe('kubelet API log targets', () => {
     expect(stillRunning(running, 'u', 'app', 'c0')).to.equal(false);
     expect(stillRunning(state, 'u-old', 'app', 'c-old')).to.equal(false);
     expect(podList(state).items).to.have.length(2);
+  });
+});
+
+describe('kubelet API streaming targets', () => {
+  it('given containers in various states, when exec or attach asks, then only a running instance is a target', () => {
+    const r = rec('u', 't', { app: container({ current: inst('c1', 'running') }), done: container({ current: inst('c2', 'exited') }) });
+    expect(runningContainer(r, 'web', 'app')).to.deep.equal({ ok: true, id: 'c1' });
+    expect(runningContainer(r, 'web', 'done')).to.deep.equal({ ok: false, status: 400, message: 'container "done" in pod "web" is not running' });
+    expect(runningContainer(r, 'web', 'nope')).to.include({ ok: false, status: 400 });
+    expect(runningContainer(undefined, 'web', 'app')).to.include({ ok: false, status: 404 });
+  });
+
+  it('given a pod, when port-forward asks, then its sandbox must be ready', () => {
+    const ready = { ...rec('u', 't', {}), sandbox: { state: 'ready', id: 's1' } } as unknown as PodRecord;
+    const stopped = { ...rec('u', 't', {}), sandbox: { state: 'stopped', id: 's1' } } as unknown as PodRecord;
+    expect(readySandbox(ready, 'web')).to.deep.equal({ ok: true, id: 's1' });
+    expect(readySandbox(stopped, 'web')).to.deep.equal({ ok: false, status: 400, message: 'pod "web" has no running sandbox' });
   });
 });
 

@@ -141,6 +141,19 @@ export class CriClient {
     return this.rt('ExecSync', { containerId, cmd, timeout: t }, C.ExecSyncResponse, deadline);
   }
 
+  /** The streaming URL for an interactive exec (the kubelet API proxies the client's upgrade to it). */
+  exec(req: { containerId: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, opts: CallOptions = {}): Promise<string> {
+    return this.rt('Exec', req, C.StreamingUrlResponse, opts.timeoutMs);
+  }
+
+  attach(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }, opts: CallOptions = {}): Promise<string> {
+    return this.rt('Attach', req, C.StreamingUrlResponse, opts.timeoutMs);
+  }
+
+  portForward(req: { podSandboxId: string; port: number[] }, opts: CallOptions = {}): Promise<string> {
+    return this.rt('PortForward', req, C.StreamingUrlResponse, opts.timeoutMs);
+  }
+
   containerStats(containerId: string, opts: CallOptions = {}): Promise<C.ContainerStats> {
     return this.rt('ContainerStats', { containerId }, C.ContainerStatsResponse, opts.timeoutMs);
   }

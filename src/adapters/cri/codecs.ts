@@ -327,6 +327,9 @@ export const ContainerStatusResponse = mapped('ContainerStatusResponse', t.type(
 export const ExecSyncResponse = t.type({ stdout: Utf8Bytes, stderr: Utf8Bytes, exitCode: t.number }, 'ExecSyncResponse');
 export type ExecSyncResult = t.TypeOf<typeof ExecSyncResponse>;
 
+/** Exec, Attach and PortForward answer with the URL of the runtime's streaming server. */
+export const StreamingUrlResponse = mapped('StreamingUrlResponse', t.type({ url: t.string }), (r) => r.url);
+
 export const RunPodSandboxResponse = mapped('RunPodSandboxResponse', t.type({ podSandboxId: t.string }), (r) => r.podSandboxId);
 export const CreateContainerResponse = mapped('CreateContainerResponse', t.type({ containerId: t.string }), (r) => r.containerId);
 /** Responses with no fields the engine reads (Stop*, Remove*, Start*, UpdateRuntimeConfig). */
