@@ -29,6 +29,9 @@ import { apiPods$ } from '../streams/api-pods.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
+import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts';
+import { readNodeSignals } from '../adapters/fs/node-signals.ts';
+import { parseThresholds } from '../model/eviction.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
@@ -165,6 +168,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
+  subs.push(engine.attach(evictionSignalsFor()));
   if (cfg.staticPodPath) {
     subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
   }
@@ -186,6 +190,33 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // Last: awaiting it earlier would let the first entries pass before the log lines above subscribe.
   const kubeletApi = cfg.enableServer && cfg.port > 0 ? await startKubeletApi() : undefined;
   log.info({ nodeName: o.nodeName, rootDir: o.rootDir, standalone: !clients, runtime: cfg.containerRuntimeEndpoint, staticPodPath: cfg.staticPodPath || undefined }, 'ledgerlet started');
+
+  /** The eviction manager's signals against evictionHard (every 10 s, as upstream's housekeeping). */
+  function evictionSignalsFor() {
+    const { thresholds, errors } = parseThresholds(cfg.evictionHard);
+    for (const err of errors) log.warn({ err }, 'eviction threshold ignored');
+    let imageFsPath: string | undefined;
+    return evictionSignals$({
+      thresholds,
+      transitionMs: parseDurationMs(cfg.evictionPressureTransitionPeriod) ?? 300_000,
+      clock,
+      readSignals: async () => {
+        imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
+        return readNodeSignals({ rootDir: o.rootDir, imageFsPath });
+      },
+      podUsage: async () => {
+        const usage: PodUsage = {};
+        for (const c of await cri.listContainerStats()) {
+          const uid = c.labels['io.kubernetes.pod.uid'];
+          if (!uid) continue;
+          const u = (usage[uid] ??= { memoryBytes: 0, diskBytes: 0 });
+          u.memoryBytes += c.memory?.workingSetBytes ?? 0;
+          u.diskBytes += c.writableLayer?.usedBytes ?? 0;
+        }
+        return usage;
+      },
+    });
+  }
 
   /** The kubelet API on address:port; if it cannot be served the agent runs on without it. */
   async function startKubeletApi() {

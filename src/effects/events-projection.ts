@@ -57,6 +57,8 @@ export function eventFor(e: Entry): PodEvent | undefined {
       const kind = String(d.probe ?? '');
       return { type: 'Warning', reason: 'Unhealthy', message: `${kind.charAt(0).toUpperCase()}${kind.slice(1)} probe failed: ${d.detail ?? ''}`, container: d.container };
     }
+    case 'PodEvicted':
+      return { type: 'Warning', reason: 'Evicted', message: String(d.message ?? '') };
     case 'PodSandboxRequested':
       return e.reason === 'SandboxChanged' ? { type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' } : undefined;
     case 'PodVolumesSetUpFailed':

@@ -154,6 +154,11 @@ export class CriClient {
     return this.rt('PortForward', req, C.StreamingUrlResponse, opts.timeoutMs);
   }
 
+  /** Stats of every container (the eviction manager ranks pods by what they use). */
+  listContainerStats(opts: CallOptions = {}): Promise<C.ContainerStats[]> {
+    return this.rt('ListContainerStats', { filter: {} }, C.ListContainerStatsResponse, opts.timeoutMs);
+  }
+
   containerStats(containerId: string, opts: CallOptions = {}): Promise<C.ContainerStats> {
     return this.rt('ContainerStats', { containerId }, C.ContainerStatsResponse, opts.timeoutMs);
   }

@@ -419,6 +419,7 @@ export const ContainerStats = mapped(
 );
 
 export const ContainerStatsResponse = mapped('ContainerStatsResponse', t.type({ stats: ContainerStats }), (r) => r.stats);
+export const ListContainerStatsResponse = mapped('ListContainerStatsResponse', t.type({ stats: t.array(ContainerStats) }), (r) => r.stats);
 
 // ---------------------------------------------------------------------------------------------
 // images

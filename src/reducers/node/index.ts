@@ -2,6 +2,7 @@
 // (Ready follows the runtime and PLEG health, as upstream's runtime and PLEG health checks).
 import type { DecisionDraft, Entry } from '../../model/entry.ts';
 import type { Decider } from '../decider.ts';
+import { metThresholds, pressureInForce, updateLastMet, type EvictionSignalsData, type PressureCondition } from '../../model/eviction.ts';
 
 export interface NodeCondition {
   type: string;
@@ -23,6 +24,10 @@ export interface NodeState {
   /** Conditions last handed to the node status effect. */
   reported?: NodeCondition[];
   reportPending?: number;
+  /** When each pressure condition's thresholds were last met (EvictionSignalsObserved). */
+  pressureLastMet?: Partial<Record<PressureCondition, string>>;
+  /** Pressure conditions in force (True). */
+  pressure?: PressureCondition[];
 }
 
 export const initialNodeState = (): NodeState => ({
@@ -39,11 +44,18 @@ function computeConditions(s: NodeState, at: string): NodeCondition[] {
   const ready = s.runtimeReachable && s.plegHealthy;
   const readyReason = ready ? 'KubeletReady' : 'KubeletNotReady';
   const readyMessage = ready ? 'kubelet is posting ready status' : !s.runtimeReachable ? 'container runtime is down' : 'PLEG is not healthy';
-  // Eviction is not implemented yet: pressure conditions report the upstream "sufficient" reasons.
+  const on = (c: PressureCondition) => (s.pressure ?? []).includes(c);
+  // Upstream's reasons and messages for the pressure conditions.
   const want: Array<Omit<NodeCondition, 'lastTransitionTime'>> = [
-    { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
-    { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+    on('MemoryPressure')
+      ? { type: 'MemoryPressure', status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
+      : { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+    on('DiskPressure')
+      ? { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
+      : { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+    on('PIDPressure')
+      ? { type: 'PIDPressure', status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' }
+      : { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
     { type: 'Ready', status: ready ? 'True' : 'False', reason: readyReason, message: readyMessage },
   ];
   return want.map((c) => {
@@ -90,6 +102,12 @@ function evolveNode(s: NodeState, e: Entry): NodeState {
     case 'ApiServerUnreachable':
       n = { ...s, apiReachable: false };
       break;
+    case 'EvictionSignalsObserved': {
+      const d = e.data as EvictionSignalsData;
+      const pressureLastMet = updateLastMet(s.pressureLastMet ?? {}, metThresholds(d.thresholds, d.observed), e.at);
+      n = { ...s, pressureLastMet, pressure: pressureInForce(pressureLastMet, Date.parse(e.at), d.transitionMs) };
+      break;
+    }
     default:
       return s;
   }

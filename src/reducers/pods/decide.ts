@@ -7,12 +7,14 @@ import { syncPod } from './sync.ts';
 import { decideMirror } from './mirror.ts';
 import { onDecision } from './evolve-intents.ts';
 import type { PodRecord, PodsState } from './state.ts';
+import { decideEviction } from './eviction.ts';
 
 /** Entries after which every pod is looked at again. */
 const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted', 'StaticPodsListed', 'ApiServerReachable', 'NodeRegistered']);
 
 export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
   if (!s.runtimeSynced) return [];
+  if (e.type === 'EvictionSignalsObserved') return evict(s, e);
   const uids = NODE_WIDE.has(e.type) ? Object.keys(s.pods).sort() : e.pod?.uid && s.pods[e.pod.uid] ? [e.pod.uid] : [];
   const out: DecisionDraft[] = [];
   for (const uid of uids) out.push(...decideForPod(s, s.pods[uid], e));
@@ -22,6 +24,14 @@ export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
     }
   }
   return out;
+}
+
+/** One eviction, and at once what it means for the pod: its kills and its Failed status. */
+function evict(s: PodsState, e: Entry): DecisionDraft[] {
+  const d = decideEviction(s, e);
+  if (!d || !d.pod) return [];
+  const rec = withDecisions(s, s.pods[d.pod.uid], [d], e.at);
+  return [d, ...decideForPod({ ...s, pods: { ...s.pods, [rec.ref.uid]: rec } }, rec, e)];
 }
 
 function withDecisions(s: PodsState, rec: PodRecord, ds: DecisionDraft[], at: string): PodRecord {

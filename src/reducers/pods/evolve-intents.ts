@@ -5,7 +5,7 @@ import { afterFailure, ms } from './backoff.ts';
 /** Kills that mean the container failed (as opposed to being replaced or the pod ending). */
 export const FAILURE_KILLS = new Set(['LivenessProbeFailed', 'StartupProbeFailed']);
 import type { ContainerPlan } from './plans.ts';
-import { updateContainer, updatePod } from './records.ts';
+import { startTerminating, updateContainer, updatePod } from './records.ts';
 import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
 import type { PodStatus } from './status-types.ts';
 
@@ -54,6 +54,9 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
         return { ...rec, volumes: { ...rec.volumes, pending: { action: 'teardown', seq: e.seq } } };
       case 'PodRuntimeCleanupRequested':
         return { ...rec, cleanup: { seq: e.seq } };
+      case 'PodEvicted':
+        // Hard eviction: no grace period, as upstream for hard thresholds.
+        return { ...startTerminating(rec, e.at, 'Evicted', 0), evicted: { reason: 'Evicted', message: d.message as string } };
       default:
         return rec;
     }

@@ -5,6 +5,7 @@ import { onContainerRemoved, onContainerStateChanged, onRuntimeRelisted, onSandb
 import { onDecision, onOutcome } from './evolve-intents.ts';
 import { onProbeFailed, onProbeResultChanged } from './evolve-probes.ts';
 import type { PodsState } from './state.ts';
+import { onEvictionSignals } from './eviction.ts';
 
 export interface AgentConfigured {
   nodeName: string;
@@ -66,6 +67,8 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
       return onSandboxRemoved(s, e);
     case 'ProbeFailed':
       return onProbeFailed(s, e);
+    case 'EvictionSignalsObserved':
+      return onEvictionSignals(s, e);
     case 'ProbeResultChanged':
       return onProbeResultChanged(s, e);
     default:

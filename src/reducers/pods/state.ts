@@ -1,4 +1,5 @@
 // What the node believes about each pod: folded from observations, decisions and outcomes.
+import type { PressureCondition } from '../../model/eviction.ts';
 import type { PodRef } from '../../model/entry.ts';
 import type { Pod } from '../../model/pod.ts';
 import type { ContainerState } from '../../model/runtime-observations.ts';
@@ -108,6 +109,8 @@ export interface PodRecord {
   statusDirty?: boolean;
   /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
   rejected?: { reason: string; message: string };
+  /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */
+  evicted?: { reason: 'Evicted'; message: string };
   /** seq of a mirror pod create/delete in flight (static pods only). */
   mirrorPending?: number;
 }
@@ -135,6 +138,9 @@ export interface PodsState {
   maxPods?: number;
   /** Mirror pods seen in the API, by the uid of the static pod they mirror. */
   mirrors: Record<string, { uid: string; namespace: string; name: string }>;
+  /** When each pressure condition's eviction thresholds were last met, and what is in force. */
+  pressureLastMet?: Partial<Record<PressureCondition, string>>;
+  pressure?: PressureCondition[];
 }
 
 export const initialPodsState = (): PodsState => ({
