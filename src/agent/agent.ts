@@ -200,6 +200,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       thresholds,
       transitionMs: parseDurationMs(cfg.evictionPressureTransitionPeriod) ?? 300_000,
       clock,
+      pressureInForce: () => (engine.state().node.pressure ?? []).length > 0,
       readSignals: async () => {
         imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
         return readNodeSignals({ rootDir: o.rootDir, imageFsPath });

@@ -1,8 +1,8 @@
 // The eviction manager's eyes: every housekeeping interval (upstream 10 s) the node's signals are
 // read and compared with evictionHard. Only what matters is logged: an EvictionSignalsObserved
-// entry while a threshold is met (each one may evict a pod), and for one transition period after
-// (so the reducers can lift the pressure condition), and once at start-up (a condition the log
-// left in force is re-checked); never while the node is comfortable.
+// entry while a threshold is met (each one may evict a pod), while the node's state still has a
+// pressure condition in force (so the reducers can lift it once the transition period is over,
+// also after a restart), and once at start-up; never while the node is comfortable.
 // The reducers re-evaluate the thresholds from the entry; this stream only decides when to speak.
 import { Observable } from 'rxjs';
 import type { ObservationDraft } from '../model/entry.ts';
@@ -19,6 +19,8 @@ export interface EvictionSignalsOptions {
   intervalMs?: number;
   clock: Clock;
   readSignals: () => Promise<ObservedSignals>;
+  /** Whether the node's state has a pressure condition in force (read, never changed, here). */
+  pressureInForce: () => boolean;
   podUsage: () => Promise<PodUsage>;
 }
 
@@ -28,21 +30,17 @@ export function evictionSignals$(o: EvictionSignalsOptions): Observable<Observat
     if (o.thresholds.length === 0) return undefined;
     const stop = new AbortController();
     const interval = o.intervalMs ?? 10_000;
-    let lastMetMs: number | undefined;
     let first = true;
     void (async () => {
       while (!stop.signal.aborted) {
         try {
           const observed = await o.readSignals();
-          const now = o.clock.now().getTime();
           const met = metThresholds(o.thresholds, observed);
-          if (met.length) lastMetMs = now;
-          const afterglow = lastMetMs !== undefined && now - lastMetMs <= o.transitionMs + interval;
-          if (met.length || afterglow || first) {
+          if (met.length || o.pressureInForce() || first) {
             first = false;
             const pods = met.length ? await o.podUsage().catch(() => undefined) : undefined;
             sub.next({ type: 'EvictionSignalsObserved', source: EVICTION_SOURCE, data: { observed, thresholds: o.thresholds, transitionMs: o.transitionMs, ...(pods ? { pods } : {}) } });
-          } else lastMetMs = undefined;
+          }
         } catch {
           // An unreadable signal this round is read again next round.
         }
