@@ -54,6 +54,10 @@ export const DESCRIBE: Record<string, Describe> = {
   ProbeResultChanged: (d) => `${d.probe} probe of ${d.container}: ${d.previous} → ${d.result}${d.detail ? ` (${d.detail})` : ''}`,
   NodeHeartbeatFailed: (d) => `node heartbeat failed: ${d.error ?? ''}`,
   NodeHeartbeatRecovered: () => 'node heartbeat recovered',
+  EvictionSignalsObserved: (d) => {
+    const parts = Object.entries((d.observed ?? {}) as D).map(([k, v]) => `${k} ${v.available}/${v.capacity}`);
+    return `eviction signals: ${parts.join(', ')} (thresholds ${((d.thresholds ?? []) as D[]).map((t) => `${t.signal}<${t.value}`).join(', ')})`;
+  },
 
   // decisions: what the node did, and why is in the reason (see reasons.ts)
   ContainerStartRequested: (d, e) => {
@@ -65,6 +69,7 @@ export const DESCRIBE: Record<string, Describe> = {
     d.which === 'pull' ? `backed off pulling the image of ${d.name} until ${d.until}` : d.which === 'sandbox' ? `backed off re-creating the pod sandbox until ${d.until}` : d.which === 'volumes' ? `backed off setting up volumes until ${d.until}` : `backed off restarting container ${d.name} until ${d.until} (${String(d.message ?? '').replace(/ restarting failed.*$/, '')})`,
   PodSandboxRequested: (d) => `created the pod sandbox (attempt ${d.attempt})`,
   PodSandboxKilled: (d) => `stopped the pod sandbox ${short(d.sandboxId)}`,
+  PodEvicted: (d) => `evicted the pod (${d.signal} below ${d.threshold})`,
   PodVolumesSetUpRequested: (d) => `set up the pod's volumes (${((d.plan?.volumes ?? []) as D[]).map((v) => v.name).join(', ')})`,
   PodVolumesTearDownRequested: () => "tore down the pod's volumes",
   PodObjectDeleteRequested: () => 'deleted the pod object from the API server',

@@ -2,6 +2,7 @@
 // chain leads to. One line per reason code; a code missing here is shown as itself.
 import type { Entry } from '../model/entry.ts';
 import { describe } from './describe.ts';
+import { evictionMessage, metThresholds, type EvictionSignalsData } from '../model/eviction.ts';
 
 type D = Record<string, any>;
 
@@ -101,6 +102,16 @@ export const BECAUSE: Record<string, Because> = {
   FailedMountRetry: withSeen('setting up a volume failed before; trying again'),
   StaticPodObserved: withSeen('a static pod needs its mirror pod on the API server'),
   MirrorPodMissing: withSeen('the mirror pod is missing from the API server'),
+  // eviction
+  EvictionThresholdMet: (c) => {
+    const d = c.decision.data as D;
+    return `the node was under ${d.condition}: ${String(d.message ?? '').trim()} This pod ranked first for eviction (using more than it requested, then lowest priority, then largest use).`;
+  },
+  Evicted: (c) => {
+    const obs = found(c, 'EvictionSignalsObserved');
+    const met = obs ? metThresholds((obs.data as EvictionSignalsData).thresholds, (obs.data as EvictionSignalsData).observed) : [];
+    return met.length ? `the pod was evicted: ${evictionMessage(met[0]).trim()}` : withSeen('the pod was evicted')(c);
+  },
   // node
   AgentStarted: withSeen('the agent started'),
   ApiServerReachable: withSeen('the API server became reachable'),

@@ -11,7 +11,7 @@ type D = Record<string, any>;
 /** Decisions `why` explains by default (PodStatusChanged only when Ready turns False). */
 export const LIFECYCLE_DECISIONS = new Set([
   'ContainerStartRequested', 'ContainerKilled', 'RestartBackedOff', 'PodSandboxRequested', 'PodSandboxKilled',
-  'PodObjectDeleteRequested', 'PodRuntimeCleanupRequested', 'OrphanPodKilled', 'PodVolumesSetUpRequested', 'PodVolumesTearDownRequested', 'MirrorPodCreateRequested', 'MirrorPodDeleteRequested',
+  'PodEvicted', 'PodObjectDeleteRequested', 'PodRuntimeCleanupRequested', 'OrphanPodKilled', 'PodVolumesSetUpRequested', 'PodVolumesTearDownRequested', 'MirrorPodCreateRequested', 'MirrorPodDeleteRequested',
 ]);
 
 export interface Explanation {

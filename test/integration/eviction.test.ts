@@ -4,8 +4,9 @@
 // has stopped; a new BestEffort pod is refused; the condition lifts after the transition period
 // once the threshold is back to normal.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { criClient, getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 import type { CriClient } from '../../src/adapters/cri/index.ts';
 
@@ -73,6 +74,10 @@ describe('eviction under memory pressure (real signals)', function () {
     expect(events.items.length).to.be.at.least(1);
     expect(events.items[0].type).to.equal('Warning');
     expect(agent!.output()).to.include('"type":"PodEvicted"');
+    // The postmortem answer, from the running agent's log.
+    const why = spawnSync(process.execPath, [resolve(import.meta.dirname, '../../bin/ledgerlet.js'), 'why', 'default/ev-besteffort', '--root-dir', rootDir], { encoding: 'utf8' });
+    expect(why.stdout, why.stderr).to.match(/evicted the pod \(memory\.available below 100Ti\): the node was under MemoryPressure: The node was low on resource: memory\./);
+    expect(why.stdout).to.match(/killed container app \(grace 0s[^\n]*: the pod was evicted: The node was low on resource: memory\./);
   });
 
   it('the Guaranteed pod is evicted only after the BestEffort one has stopped', async () => {
