@@ -66,7 +66,7 @@ export const DESCRIBE: Record<string, Describe> = {
   },
   ContainerKilled: (d) => `killed container ${d.name} (grace ${d.gracePeriodSeconds}s, preStop ${handlerOf(d.preStop)})`,
   RestartBackedOff: (d) =>
-    d.which === 'pull' ? `backed off pulling the image of ${d.name} until ${d.until}` : d.which === 'sandbox' ? `backed off re-creating the pod sandbox until ${d.until}` : d.which === 'volumes' ? `backed off setting up volumes until ${d.until}` : `backed off restarting container ${d.name} until ${d.until} (${String(d.message ?? '').replace(/ restarting failed.*$/, '')})`,
+    d.which === 'status' ? `waiting until ${d.until} to re-send the pod status the API server refused` : d.which === 'pull' ? `backed off pulling the image of ${d.name} until ${d.until}` : d.which === 'sandbox' ? `backed off re-creating the pod sandbox until ${d.until}` : d.which === 'volumes' ? `backed off setting up volumes until ${d.until}` : `backed off restarting container ${d.name} until ${d.until} (${String(d.message ?? '').replace(/ restarting failed.*$/, '')})`,
   PodSandboxRequested: (d) => `created the pod sandbox (attempt ${d.attempt})`,
   PodSandboxKilled: (d) => `stopped the pod sandbox ${short(d.sandboxId)}`,
   PodEvicted: (d) => `evicted the pod (${d.signal} below ${d.threshold})`,

@@ -95,6 +95,7 @@ export const BECAUSE: Record<string, Because> = {
   // back-offs
   CrashLoopBackOff: (c) => `${exitedWords(c)}; the container keeps failing, so its next start waits`,
   ImagePullBackOff: withSeen('pulling the image keeps failing, so the next pull waits'),
+  StatusPatchRetry: withSeen('the API server refused the last status patch; the next attempt waits (10 s doubling to 5 min)'),
   // sandbox and pod object
   PodScheduled: withSeen('the pod is bound to this node'),
   PodTerminated: withSeen('its containers and sandbox are stopped'),

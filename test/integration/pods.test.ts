@@ -169,6 +169,26 @@ describe('pods on the testbed (ledgerlet run + kubectl)', function () {
     for (const n of names) await kubectl(env, ['delete', 'pod', n, '--wait=false']);
   });
 
+  it('after a restart with another node IP, the status patch replaces hostIPs instead of merging them into an invalid list', async () => {
+    await kubectl(env, ['apply', '-f', '-'], podYaml(env, 'hostip', { containers: [{ name: 'main', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'] }] }));
+    const before = await waitFor('hostip Running', async () => {
+      const s = await podStatus(env, 'hostip');
+      return s?.phase === 'Running' ? s : undefined;
+    });
+    const other = before.hostIP === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2';
+    await agent.stop();
+    agent = await startAgent(env, { rootDir: agent.rootDir, extraArgs: ['--node-ip', other] });
+    const after = await waitFor(`hostip reported on ${other}`, async () => {
+      const s = await podStatus(env, 'hostip');
+      return s?.hostIP === other ? s : undefined;
+    }, 60_000);
+    expect(after.hostIPs).to.deep.equal([{ ip: other }]);
+    expect(agent.output()).to.not.include('PodStatusPatchFailed');
+    await agent.stop();
+    agent = await startAgent(env, { rootDir: agent.rootDir });
+    await kubectl(env, ['delete', 'pod', 'hostip', '--wait=false']);
+  });
+
   it('a static pod starts, restarts on a manifest change and stops when its manifest is removed', async () => {
     await agent.stop();
     const dir = join(tmpdir(), `ledgerlet-static-${process.pid}`);

@@ -117,6 +117,12 @@ export function podStatusPatch(uid: string, oldStatus: unknown, newStatus: unkno
   return twoWayMergePatch({ status: oldStatus ?? {} }, { metadata: { uid }, status: newStatus ?? {} }, POD_SCHEMA);
 }
 
+/** The pod's status as the API server has it now (what a status patch must be computed against). */
+export async function readPodStatus(clients: KubeClients, pod: PodKey): Promise<V1PodStatus | undefined> {
+  const p = await call(`get pods ${pod.namespace}/${pod.name}`, () => clients.core.readNamespacedPod({ namespace: pod.namespace, name: pod.name }));
+  return p.metadata?.uid === pod.uid ? p.status ?? {} : undefined;
+}
+
 export async function patchPodStatus(
   clients: KubeClients,
   pod: PodKey,

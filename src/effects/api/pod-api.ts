@@ -1,6 +1,6 @@
 // Pod decisions that write to the API server: status patches and the final delete (grace 0).
 import type { KubeClients } from '../../adapters/kube/connect.ts';
-import { deletePod, patchPodStatus } from '../../adapters/kube/pods.ts';
+import { deletePod, patchPodStatus, readPodStatus } from '../../adapters/kube/pods.ts';
 import { isNotFound } from '../../adapters/kube/errors.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 
@@ -12,7 +12,12 @@ export async function patchStatus(clients: KubeClients | undefined, d: Entry): P
   const target = origin === 'api' ? d.pod : mirror;
   if (!clients || !target) return [];
   try {
-    await patchPodStatus(clients, target, undefined, status);
+    // As upstream's status manager: the patch is computed against the status the API server has
+    // now, so lists that changed (podIPs after a new sandbox, hostIPs after a node IP change) are
+    // replaced rather than merged into something invalid.
+    const current = await readPodStatus(clients, target);
+    if (current === undefined) return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase, podGone: true } }];
+    await patchPodStatus(clients, target, current, status);
     return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase } }];
   } catch (e) {
     // A pod already gone from the API has no status to patch: not a failure worth retrying.

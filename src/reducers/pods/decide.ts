@@ -48,8 +48,13 @@ function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
   const mirror = s.mirrors[rec.ref.uid];
   // A static pod's status goes to its mirror pod once there is one.
   const mirrorAppeared = rec.origin === 'file' && mirror !== undefined && rec.lastStatusTarget !== mirror.uid;
-  if (rec.statusDirty || mirrorAppeared || !rec.lastStatus || canonicalJson(status) !== canonicalJson(rec.lastStatus)) {
+  const changed = mirrorAppeared || !rec.lastStatus || canonicalJson(status) !== canonicalJson(rec.lastStatus);
+  // A status the API server refused is re-sent when it changes, or once its retry time has come.
+  const retryDue = rec.statusDirty === true && (!rec.statusRetry || e.at >= rec.statusRetry.after);
+  if (changed || retryDue) {
     out.unshift({ type: 'PodStatusChanged', reason: e.type, pod: rec.ref, data: { status, origin: rec.origin, ...(mirror ? { mirror } : {}) } });
+  } else if (rec.statusDirty && rec.statusRetry && rec.statusRetry.timerSeq === undefined) {
+    out.push({ type: 'RestartBackedOff', reason: 'StatusPatchRetry', pod: rec.ref, data: { which: 'status', until: rec.statusRetry.after, waitingReason: 'StatusPatchRetry' } });
   }
   return out;
 }

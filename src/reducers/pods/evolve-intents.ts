@@ -64,6 +64,7 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
 }
 
 function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
+  if (d.which === 'status') return rec.statusRetry ? { ...rec, statusRetry: { ...rec.statusRetry, timerSeq: seq } } : rec;
   if (d.which === 'volumes') return { ...rec, volumes: { ...rec.volumes, backoff: { ...rec.volumes.backoff, timerSeq: seq } } };
   if (d.which === 'sandbox') return { ...rec, sandbox: { ...rec.sandbox, backoff: { ...rec.sandbox.backoff, timerSeq: seq } } };
   const key = d.which === 'pull' ? 'pullBackoff' : 'crashBackoff';
@@ -75,6 +76,7 @@ function clearPending(rec: PodRecord, seq: number): PodRecord {
   let next = rec;
   if (rec.sandbox.pending?.seq === seq) next = { ...next, sandbox: { ...next.sandbox, pending: undefined } };
   if (rec.sandbox.backoff.timerSeq === seq) next = { ...next, sandbox: { ...next.sandbox, backoff: { ...next.sandbox.backoff, timerSeq: undefined } } };
+  if (rec.statusRetry?.timerSeq === seq) next = { ...next, statusRetry: { ...rec.statusRetry, timerSeq: undefined } };
   for (const [name, c] of Object.entries(rec.containers)) {
     const upd: Partial<ContainerRecord> = {};
     if (c.pending?.seq === seq) upd.pending = undefined;
@@ -157,8 +159,15 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
         return { ...rec, volumes: { ...rec.volumes, lastError: { volume: d.volume as string, reason: d.reason as string, message: d.message as string }, backoff: afterFailure(rec.volumes.backoff, e.at) } };
       case 'PodVolumesTornDown':
         return { ...rec, volumes: { ...rec.volumes, state: 'tornDown', mounts: undefined } };
-      case 'PodStatusPatchFailed':
-        return { ...rec, statusDirty: true };
+      case 'PodStatusPatched':
+        return rec.statusRetry ? { ...rec, statusRetry: undefined } : rec;
+      case 'PodStatusPatchFailed': {
+        // Retry later, not at the next entry: a patch the API server rejects would otherwise be
+        // re-sent in a loop (upstream's status manager retries on its 10 s sync).
+        const failures = (rec.statusRetry?.failures ?? 0) + 1;
+        const after = new Date(ms(e.at) + Math.min(10_000 * 2 ** (failures - 1), 300_000)).toISOString();
+        return { ...rec, statusDirty: true, statusRetry: { after, failures } };
+      }
       case 'PodObjectDeleted':
         return { ...rec, apiDelete: { seq, done: true } };
       default:

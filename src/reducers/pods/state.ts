@@ -107,6 +107,8 @@ export interface PodRecord {
   lastStatusTarget?: string;
   /** A status patch failed; re-send at the next chance. */
   statusDirty?: boolean;
+  /** After failed patches: not before `after` (10 s doubling to 5 min), woken by a timer. */
+  statusRetry?: { after: string; failures: number; timerSeq?: number };
   /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
   rejected?: { reason: string; message: string };
   /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */

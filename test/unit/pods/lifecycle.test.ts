@@ -274,3 +274,28 @@ describe('pods: a crash between create and start', () => {
     expect(s.pod('k1').lastStatus!.containerStatuses[0].state.waiting?.reason).to.equal('ContainerCreating');
   });
 });
+
+describe('pods: status patches the API server refuses', () => {
+  it('given a refused patch, then it is not re-sent at once but after 10 s, then 20 s; a success ends the retries', () => {
+    const s = readyNode();
+    runPod(s, 'u9');
+    const sent = s.log.filter((e) => e.type === 'PodStatusChanged' && e.pod?.uid === 'u9').at(-1)!;
+    let ds = s.outcome(sent, 'PodStatusPatchFailed', { error: 'Pod "pod-u9" is invalid: status.podIPs: may specify no more than one IP for each IP family' });
+    expect(types(ds)).to.not.include('PodStatusChanged');
+    const timer = only(ds, 'RestartBackedOff');
+    expect(timer.reason).to.equal('StatusPatchRetry');
+    expect(timer.data).to.deep.include({ which: 'status', until: '2026-11-23T10:00:10.000Z' });
+    // An unrelated entry for the pod before the time does not re-send it either.
+    ds = s.observe('ProbeResultChanged', { container: 'app', containerId: 'c-u9-app-0', probe: 'readiness', result: 'success', previous: 'unknown' }, refFor('u9'), 'prober');
+    expect(types(ds)).to.not.include('PodStatusChanged');
+    s.at(10);
+    const again = only(s.outcome(timer, 'BackOffExpired', { which: 'status' }), 'PodStatusChanged');
+    const second = only(s.outcome(again, 'PodStatusPatchFailed', { error: 'still invalid' }), 'RestartBackedOff');
+    expect(second.data).to.have.property('until', '2026-11-23T10:00:30.000Z');
+    s.at(30);
+    const third = only(s.outcome(second, 'BackOffExpired', { which: 'status' }), 'PodStatusChanged');
+    s.outcome(third, 'PodStatusPatched', { phase: 'Running' });
+    expect(s.pod('u9').statusRetry).to.equal(undefined);
+    expect(s.pod('u9').statusDirty).to.equal(false);
+  });
+});
