@@ -11,22 +11,28 @@ import { LogStore, logDir } from '../../src/adapters/store/index.ts';
 import { nodeDecider } from '../../src/reducers/index.ts';
 import { verifyLog } from '../../src/runtime/verify.ts';
 
-describe('replay of a recorded incident', function () {
+describe('replay of recorded incidents', function () {
   this.timeout(30_000);
 
-  it('today\'s reducers make exactly the decisions recorded on the testbed', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ledgerlet-replay-'));
-    const n = await importFile(resolve(import.meta.dirname, '../fixtures/replay-1/entries.jsonl'), root);
-    expect(n).to.be.greaterThan(100);
-    const store = await LogStore.open(logDir(root));
-    try {
-      const report = await verifyLog(store, nodeDecider);
-      expect(report.divergence, JSON.stringify(report.divergence)).to.equal(undefined);
-      expect(report.ok).to.equal(true);
-      expect(report.decisions).to.be.greaterThan(20);
-      expect(report.reducerErrors).to.deep.equal([]);
-    } finally {
-      await store.close();
-    }
-  });
+  const fixtures = [
+    { dir: 'replay-1', what: 'crash loop, liveness kill, graceful delete', minEntries: 100, minDecisions: 20 },
+    { dir: 'eviction-1', what: 'memory-pressure eviction across three agent runs', minEntries: 100, minDecisions: 20 },
+  ];
+  for (const f of fixtures) {
+    it(`${f.dir} (${f.what}): today's reducers make exactly the decisions recorded on the testbed`, async () => {
+      const root = mkdtempSync(join(tmpdir(), 'ledgerlet-replay-'));
+      const n = await importFile(resolve(import.meta.dirname, `../fixtures/${f.dir}/entries.jsonl`), root);
+      expect(n).to.be.greaterThan(f.minEntries);
+      const store = await LogStore.open(logDir(root));
+      try {
+        const report = await verifyLog(store, nodeDecider);
+        expect(report.divergence, JSON.stringify(report.divergence)).to.equal(undefined);
+        expect(report.ok).to.equal(true);
+        expect(report.decisions).to.be.greaterThan(f.minDecisions);
+        expect(report.reducerErrors).to.deep.equal([]);
+      } finally {
+        await store.close();
+      }
+    });
+  }
 });
