@@ -119,8 +119,15 @@ export function podStatusPatch(uid: string, oldStatus: unknown, newStatus: unkno
 
 /** The pod's status as the API server has it now (what a status patch must be computed against). */
 export async function readPodStatus(clients: KubeClients, pod: PodKey): Promise<V1PodStatus | undefined> {
-  const p = await call(`get pods ${pod.namespace}/${pod.name}`, () => clients.core.readNamespacedPod({ namespace: pod.namespace, name: pod.name }));
-  return p.metadata?.uid === pod.uid ? p.status ?? {} : undefined;
+  try {
+    const p = await call(`get pods ${pod.namespace}/${pod.name}`, () => clients.core.readNamespacedPod({ namespace: pod.namespace, name: pod.name }));
+    return p.metadata?.uid === pod.uid ? p.status ?? {} : undefined;
+  } catch (err) {
+    // The Node authorizer answers 403 "no relationship found" once the pod is no longer bound to
+    // this node (deleted): for the node, the pod is gone.
+    if (isNotFound(err) || (err instanceof KubeApiError && err.status === 403 && /no relationship found/.test(err.message))) return undefined;
+    throw err;
+  }
 }
 
 export async function patchPodStatus(
