@@ -57,54 +57,44 @@ describe('postmortem over a log cut by retention', () => {
   });
   after(() => dirs.cleanup());
 
-  it('replay before the horizon says so, naming the first retained entry', async () => {
+  /** Run one read against the root dir, closing the source whatever happens. */
+  async function withSource(read: (src: Awaited<ReturnType<typeof openRootDir>>) => Promise<void>): Promise<void> {
     const src = await openRootDir(root);
     try {
-      const err = await runReplay(src, { at: '#12' }, () => undefined, NOW).catch((e: Error) => e);
-      expect(err).to.be.instanceOf(PostmortemError);
-      expect((err as Error).message).to.equal(`#12 is before the retention horizon (first retained entry #${first} at ${firstAt})`);
-      const byTime = await runReplay(src, { at: '2026-11-23T11:25:38Z' }, () => undefined, NOW).catch((e: Error) => e);
-      expect((byTime as Error).message).to.include(`before the retention horizon (first retained entry #${first} at `);
+      await read(src);
     } finally {
       await src.close();
     }
-  });
+  }
 
-  it('replay at the horizon starts from its snapshot', async () => {
-    const src = await openRootDir(root);
-    try {
-      const c = capture();
-      await runReplay(src, { at: `#${cutSeq}` }, c.out, NOW);
-      expect(c.lines[0]).to.match(new RegExp(`^node ledgerlet-node-1 after #${cutSeq} \\(2026-`));
-      expect(c.text()).to.match(/container app \[app\]: exited .*restarts 1/);
-    } finally {
-      await src.close();
-    }
-  });
+  it('replay before the horizon says so, naming the first retained entry', () => withSource(async (src) => {
+    const err = await runReplay(src, { at: '#12' }, () => undefined, NOW).catch((e: Error) => e);
+    expect(err).to.be.instanceOf(PostmortemError);
+    expect((err as Error).message).to.equal(`#12 is before the retention horizon (first retained entry #${first} at ${firstAt})`);
+    const byTime = await runReplay(src, { at: '2026-11-23T11:25:38Z' }, () => undefined, NOW).catch((e: Error) => e);
+    expect((byTime as Error).message).to.include(`before the retention horizon (first retained entry #${first} at `);
+  }));
 
-  it('history from before the horizon notes it and shows what is left', async () => {
-    const src = await openRootDir(root);
-    try {
-      const out = capture();
-      const notes = capture();
-      await runHistory(src, { since: '#1', until: `#${first + 1}` }, out.out, notes.out, NOW);
-      expect(notes.lines[0]).to.equal(`note: --since #1 is before the retention horizon (first retained entry #${first} at ${firstAt}); showing from #${first}`);
-      expect(out.lines.filter((l) => / #\d+ /.test(l)).map((l) => Number(/ #(\d+) /.exec(l)![1]))).to.deep.equal([first, first + 1]);
-    } finally {
-      await src.close();
-    }
-  });
+  it('replay at the horizon starts from its snapshot', () => withSource(async (src) => {
+    const c = capture();
+    await runReplay(src, { at: `#${cutSeq}` }, c.out, NOW);
+    expect(c.lines[0]).to.match(new RegExp(`^node ledgerlet-node-1 after #${cutSeq} \\(2026-`));
+    expect(c.text()).to.match(/container app \[app\]: exited .*restarts 1/);
+  }));
 
-  it('why marks a cause chain that reaches before the horizon', async () => {
-    const src = await openRootDir(root);
-    try {
-      const c = capture();
-      await runWhy(src, 'incident/crashy', {}, c.out);
-      expect(c.text()).to.include(`← #${cutSeq} before the retention horizon (first retained entry #${first} at ${firstAt})`);
-    } finally {
-      await src.close();
-    }
-  });
+  it('history from before the horizon notes it and shows what is left', () => withSource(async (src) => {
+    const out = capture();
+    const notes = capture();
+    await runHistory(src, { since: '#1', until: `#${first + 1}` }, out.out, notes.out, NOW);
+    expect(notes.lines[0]).to.equal(`note: --since #1 is before the retention horizon (first retained entry #${first} at ${firstAt}); showing from #${first}`);
+    expect(out.lines.filter((l) => / #\d+ /.test(l)).map((l) => Number(/ #(\d+) /.exec(l)![1]))).to.deep.equal([first, first + 1]);
+  }));
+
+  it('why marks a cause chain that reaches before the horizon', () => withSource(async (src) => {
+    const c = capture();
+    await runWhy(src, 'incident/crashy', {}, c.out);
+    expect(c.text()).to.include(`← #${cutSeq} before the retention horizon (first retained entry #${first} at ${firstAt})`);
+  }));
 });
 
 describe('postmortem with unreadable entries', () => {
