@@ -115,6 +115,12 @@ export function updateLastMet(lastMetAt: Partial<Record<PressureCondition, strin
   return next;
 }
 
+/** Fold one EvictionSignalsObserved into the pressure a reducer keeps (node conditions, admission). */
+export function foldPressure(lastMetAt: Partial<Record<PressureCondition, string>> | undefined, d: EvictionSignalsData, at: string): { pressureLastMet: Partial<Record<PressureCondition, string>>; pressure: PressureCondition[] } {
+  const pressureLastMet = updateLastMet(lastMetAt ?? {}, metThresholds(d.thresholds, d.observed), at);
+  return { pressureLastMet, pressure: pressureInForce(pressureLastMet, Date.parse(at), d.transitionMs) };
+}
+
 /** Upstream's eviction message for a pod. */
 export function evictionMessage(m: MetThreshold): string {
   const fmt = (n: number) => (RESOURCE_OF[m.signal] === 'memory' || RESOURCE_OF[m.signal] === 'ephemeral-storage' ? `${Math.round(n / 1024)}Ki` : String(Math.round(n)));

@@ -2,7 +2,7 @@
 // (Ready follows the runtime and PLEG health, as upstream's runtime and PLEG health checks).
 import type { DecisionDraft, Entry } from '../../model/entry.ts';
 import type { Decider } from '../decider.ts';
-import { metThresholds, pressureInForce, updateLastMet, type EvictionSignalsData, type PressureCondition } from '../../model/eviction.ts';
+import { foldPressure, type EvictionSignalsData, type PressureCondition } from '../../model/eviction.ts';
 
 export interface NodeCondition {
   type: string;
@@ -102,12 +102,9 @@ function evolveNode(s: NodeState, e: Entry): NodeState {
     case 'ApiServerUnreachable':
       n = { ...s, apiReachable: false };
       break;
-    case 'EvictionSignalsObserved': {
-      const d = e.data as EvictionSignalsData;
-      const pressureLastMet = updateLastMet(s.pressureLastMet ?? {}, metThresholds(d.thresholds, d.observed), e.at);
-      n = { ...s, pressureLastMet, pressure: pressureInForce(pressureLastMet, Date.parse(e.at), d.transitionMs) };
+    case 'EvictionSignalsObserved':
+      n = { ...s, ...foldPressure(s.pressureLastMet, e.data as EvictionSignalsData, e.at) };
       break;
-    }
     default:
       return s;
   }

@@ -6,7 +6,7 @@
 // under disk or PID pressure.
 import type { DecisionDraft, Entry } from '../../model/entry.ts';
 import {
-  CONDITION_OF, SIGNALS, evictionMessage, metThresholds, pressureInForce, updateLastMet,
+  CONDITION_OF, SIGNALS, evictionMessage, foldPressure, metThresholds,
   type EvictionSignalsData, type MetThreshold, type PressureCondition,
 } from '../../model/eviction.ts';
 import { parseQuantity } from '../../model/quantity.ts';
@@ -15,9 +15,7 @@ import { isTerminal } from './sync.ts';
 import type { PodRecord, PodsState } from './state.ts';
 
 export function onEvictionSignals(s: PodsState, e: Entry): PodsState {
-  const d = e.data as EvictionSignalsData;
-  const pressureLastMet = updateLastMet(s.pressureLastMet ?? {}, metThresholds(d.thresholds, d.observed), e.at);
-  return { ...s, pressureLastMet, pressure: pressureInForce(pressureLastMet, Date.parse(e.at), d.transitionMs) };
+  return { ...s, ...foldPressure(s.pressureLastMet, e.data as EvictionSignalsData, e.at) };
 }
 
 /** The pod admission refuses under the pressure in force, with upstream's reason and message. */
