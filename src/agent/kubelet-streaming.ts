@@ -2,7 +2,7 @@
 // PortForward) for a streaming URL, then proxy the caller's upgraded connection (SPDY or
 // WebSocket, spoken by the API server and containerd's streaming server) to it byte for byte.
 import { connect, type Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CriClient } from '../adapters/cri/index.ts';
 import type { PodsState } from '../reducers/pods/state.ts';
@@ -19,7 +19,7 @@ export interface StreamingOptions {
 const flag = (q: URLSearchParams, ...names: string[]) => names.some((n) => q.get(n) === '1' || q.get(n) === 'true');
 
 function refuse(socket: Duplex, status: number, message: string): void {
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason = STATUS_CODES[status] ?? 'Error';
   const body = `${message}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
