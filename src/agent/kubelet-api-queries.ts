@@ -1,6 +1,6 @@
 // Read-only questions the kubelet API asks of the pods state: which pod a namespace/name means,
 // which container instance `kubectl logs [--previous]` reads, and the pods list of GET /pods.
-import type { PodRecord, PodsState } from '../reducers/pods/state.ts';
+import type { ContainerRecord, PodRecord, PodsState } from '../reducers/pods/state.ts';
 
 /** The newest record for namespace/name (a re-created pod keeps its name, not its uid). */
 export function findPod(s: PodsState, namespace: string, name: string): PodRecord | undefined {
@@ -12,16 +12,24 @@ export function findPod(s: PodsState, namespace: string, name: string): PodRecor
   return best;
 }
 
-export type LogTarget = { ok: true; containerId: string; running: boolean } | { ok: false; status: 400 | 404; message: string };
+type Refusal = { ok: false; status: 400 | 404; message: string };
+export type LogTarget = { ok: true; containerId: string; running: boolean } | Refusal;
+
+/** The named container of the pod, or upstream's message for a missing pod or container. */
+function containerOf(rec: PodRecord | undefined, podName: string, container: string): { ok: true; c: ContainerRecord } | Refusal {
+  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
+  const c = rec.containers[container];
+  return c ? { ok: true, c } : { ok: false, status: 400, message: `container ${container} is not valid for pod ${podName}` };
+}
 
 /**
  * Upstream's choice: the current instance (running or exited), else the last terminated one
  * (a container waiting to restart shows its last run); --previous asks for the last one only.
  */
 export function logTarget(rec: PodRecord | undefined, podName: string, container: string, previous: boolean): LogTarget {
-  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
-  const c = rec.containers[container];
-  if (!c) return { ok: false, status: 400, message: `container ${container} is not valid for pod ${podName}` };
+  const found = containerOf(rec, podName, container);
+  if (!found.ok) return found;
+  const c = found.c;
   if (previous) {
     return c.last ? { ok: true, containerId: c.last.id, running: false } : { ok: false, status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` };
   }
@@ -46,13 +54,13 @@ export function podList(s: PodsState): { kind: 'PodList'; apiVersion: 'v1'; meta
   };
 }
 
-export type StreamTarget = { ok: true; id: string } | { ok: false; status: 400 | 404; message: string };
+export type StreamTarget = { ok: true; id: string } | Refusal;
 
 /** exec and attach need the running instance of the container. */
 export function runningContainer(rec: PodRecord | undefined, podName: string, container: string): StreamTarget {
-  if (!rec) return { ok: false, status: 404, message: `pod "${podName}" not found` };
-  const c = rec.containers[container];
-  if (!c) return { ok: false, status: 400, message: `container ${container} is not valid for pod ${podName}` };
+  const found = containerOf(rec, podName, container);
+  if (!found.ok) return found;
+  const c = found.c;
   if (c.current?.state !== 'running') return { ok: false, status: 400, message: `container "${container}" in pod "${podName}" is not running` };
   return { ok: true, id: c.current.id };
 }
