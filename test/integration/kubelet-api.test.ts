@@ -9,10 +9,10 @@ import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:https';
 import { dirname, join } from 'node:path';
-import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, kubeletPort, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const LABEL = 'ledgerlet-test=kubelet-api';
-const PORT = 10250;
+
 
 function podJson(env: TestbedEnv, name: string, script: string): string {
   return JSON.stringify({
@@ -25,12 +25,12 @@ function podJson(env: TestbedEnv, name: string, script: string): string {
   });
 }
 
-/** GET https://127.0.0.1:10250<path> with the testbed certificate `cert` (or none). */
+/** GET https://127.0.0.1:<kubelet port><path> with the testbed certificate `cert` (or none). */
 function kubeletGet(env: TestbedEnv, path: string, cert?: string): Promise<{ status: number; body: string }> {
   const pki = dirname(env.TESTBED_CA_CERT);
   const client = cert ? { cert: readFileSync(join(pki, `${cert}.crt`)), key: readFileSync(join(pki, `${cert}.key`)) } : {};
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: PORT, path, ca: readFileSync(env.TESTBED_CA_CERT), servername: env.TESTBED_NODE_NAME, ...client }, (res) => {
+    const req = request({ host: '127.0.0.1', port: kubeletPort(env), path, ca: readFileSync(env.TESTBED_CA_CERT), servername: env.TESTBED_NODE_NAME, ...client }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -153,7 +153,7 @@ describe('kubelet API (kubectl logs through the API server)', function () {
     await agent.stop();
     agent = await startAgent(env, { rootDir: agent.rootDir });
     const peer = () => new Promise<{ fingerprint: string; cn: string }>((resolve, reject) => {
-      const sock = tlsConnect({ host: '127.0.0.1', port: PORT, rejectUnauthorized: false }, () => {
+      const sock = tlsConnect({ host: '127.0.0.1', port: kubeletPort(env), rejectUnauthorized: false }, () => {
         const c = sock.getPeerCertificate();
         sock.end();
         resolve({ fingerprint: c.fingerprint256, cn: String(c.subject.CN) });

@@ -21,6 +21,7 @@ interface RunFlags {
   logRetentionBytes: string;
   address?: string;
   port?: string;
+  healthzPort?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
@@ -28,7 +29,7 @@ interface RunFlags {
   authorizationMode?: string;
 }
 
-type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
+type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'healthzPort' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
 
 export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfiguration> {
   let cfg = kubeletConfigDefaults;
@@ -43,6 +44,8 @@ export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfigurati
   // Flags override the file, as upstream.
   const port = flags.port === undefined ? undefined : Number(flags.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port ${flags.port}: not a port number`);
+  const healthzPort = flags.healthzPort === undefined ? undefined : Number(flags.healthzPort);
+  if (healthzPort !== undefined && !(Number.isInteger(healthzPort) && healthzPort >= 0 && healthzPort < 65536)) throw new Error(`--healthz-port ${flags.healthzPort}: not a port number`);
   if (flags.anonymousAuth !== undefined && !['true', 'false'].includes(flags.anonymousAuth)) throw new Error(`--anonymous-auth ${flags.anonymousAuth}: expected true or false`);
   if (flags.authorizationMode !== undefined && !['AlwaysAllow', 'Webhook'].includes(flags.authorizationMode)) throw new Error(`--authorization-mode ${flags.authorizationMode}: expected AlwaysAllow or Webhook`);
   return {
@@ -51,6 +54,7 @@ export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfigurati
     ...(flags.podManifestPath ? { staticPodPath: flags.podManifestPath } : {}),
     ...(flags.address ? { address: flags.address } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(healthzPort !== undefined ? { healthzPort } : {}),
     ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
     ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
     authentication: {
@@ -75,6 +79,7 @@ export function register(program: Command): void {
     .option('--pod-manifest-path <path>', 'static pod manifests (overrides staticPodPath)')
     .option('--address <ip>', 'address the kubelet API listens on (overrides address)')
     .option('--port <port>', 'kubelet API port, 0 to disable (overrides port)')
+    .option('--healthz-port <port>', 'local /healthz and /metrics port, 0 to disable (overrides healthzPort)')
     .option('--tls-cert-file <file>', 'kubelet API serving certificate (default: self-signed in <root-dir>/pki)')
     .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .option('--client-ca-file <file>', 'CA bundle that authenticates client certificates (authentication.x509.clientCAFile)')

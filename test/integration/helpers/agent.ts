@@ -76,7 +76,8 @@ export interface RunningAgent {
  * Only one agent may act as the testbed's node at a time (two would fight over its pods), so
  * test processes take turns: a lock file naming the holder's pid, taken over when that pid is gone.
  */
-const LOCK = '/tmp/ledgerlet-testbed-node.lock';
+// One lock per testbed node, so independent testbeds (TESTBED_NODE_NAME) run side by side.
+const LOCK = `/tmp/ledgerlet-testbed-node-${process.env.TESTBED_NODE_NAME ?? 'ledgerlet-node-1'}.lock`;
 let lockHeld = 0;
 export async function lockNode(): Promise<void> {
   if (lockHeld++ > 0) return;
@@ -102,12 +103,17 @@ export function unlockNode(): void {
   rmSync(LOCK, { force: true });
 }
 
+/** The agent's ports: upstream's defaults unless a second testbed set its own (TESTBED_KUBELET_PORT, TESTBED_HEALTHZ_PORT). */
+export const kubeletPort = (env: TestbedEnv) => Number(env.TESTBED_KUBELET_PORT ?? 10250);
+export const healthzPort = (env: TestbedEnv) => Number(env.TESTBED_HEALTHZ_PORT ?? 10248);
+const agentPorts = (env: TestbedEnv) => (env.TESTBED_KUBELET_PORT || env.TESTBED_HEALTHZ_PORT ? ['--port', String(kubeletPort(env)), '--healthz-port', String(healthzPort(env))] : []);
+
 /** Starts `ledgerlet run` as the testbed's node; resolves once it logged that it started. */
 export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean } = {}): Promise<RunningAgent> {
   await lockNode();
   const rootDir = opts.rootDir ?? mkdtempSync(join(tmpdir(), 'ledgerlet-it-'));
   const args = [join(repo, 'bin/ledgerlet.js'), 'run', '--root-dir', rootDir, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT, '--hostname-override', env.TESTBED_NODE_NAME,
-    ...(opts.standalone ? [] : ['--kubeconfig', env.TESTBED_NODE_KUBECONFIG]), ...(opts.extraArgs ?? [])];
+    ...(opts.standalone ? [] : ['--kubeconfig', env.TESTBED_NODE_KUBECONFIG]), ...agentPorts(env), ...(opts.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
