@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so a checkout needs no separate build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// A checkout runs the TypeScript sources through tsx (no build step); the release package has no
+// src/ and runs the JavaScript that `npm run build` put in dist/.
+import { existsSync } from 'node:fs';
+
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/main.js');
+}

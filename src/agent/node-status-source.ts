@@ -4,8 +4,7 @@ import type { V1NodeStatus } from '@kubernetes/client-node';
 import type { CriClient } from '../adapters/cri/index.ts';
 import { formatBinaryQuantity, readNodeFacts, type NodeFacts } from '../adapters/fs/node-info.ts';
 import type { NodeStatusSource } from '../effects/api/node-api.ts';
-
-export const KUBELET_VERSION = 'v1.36.3-ledgerlet';
+import { KUBELET_VERSION } from '../model/version.ts';
 
 export async function nodeStatusSource(opts: {
   nodeName: string; rootDir: string; nodeIP?: string; hostnameOverride?: string; maxPods: number; cri: CriClient;

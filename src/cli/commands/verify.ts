@@ -6,7 +6,7 @@ import { verifyLog } from '../../runtime/verify.ts';
 
 /** The node's decider, loaded only when a command needs it (the reducers load independently). */
 async function loadNodeDecider(): Promise<Decider<unknown>> {
-  const mod = (await import(new URL('../../reducers/index.ts', import.meta.url).href)) as { nodeDecider?: Decider<unknown> };
+  const mod = (await import('../../reducers/index.ts')) as { nodeDecider?: Decider<unknown> };
   if (!mod.nodeDecider) throw new Error('src/reducers/index.ts does not export nodeDecider');
   return mod.nodeDecider;
 }

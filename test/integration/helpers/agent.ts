@@ -109,10 +109,10 @@ export const healthzPort = (env: TestbedEnv) => Number(env.TESTBED_HEALTHZ_PORT 
 const agentPorts = (env: TestbedEnv) => (env.TESTBED_KUBELET_PORT || env.TESTBED_HEALTHZ_PORT ? ['--port', String(kubeletPort(env)), '--healthz-port', String(healthzPort(env))] : []);
 
 /** Starts `ledgerlet run` as the testbed's node; resolves once it logged that it started. */
-export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean } = {}): Promise<RunningAgent> {
+export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean; bin?: string } = {}): Promise<RunningAgent> {
   await lockNode();
   const rootDir = opts.rootDir ?? mkdtempSync(join(tmpdir(), 'ledgerlet-it-'));
-  const args = [join(repo, 'bin/ledgerlet.js'), 'run', '--root-dir', rootDir, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT, '--hostname-override', env.TESTBED_NODE_NAME,
+  const args = [opts.bin ?? join(repo, 'bin/ledgerlet.js'), 'run', '--root-dir', rootDir, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT, '--hostname-override', env.TESTBED_NODE_NAME,
     ...(opts.standalone ? [] : ['--kubeconfig', env.TESTBED_NODE_KUBECONFIG]), ...agentPorts(env), ...(opts.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
