@@ -73,7 +73,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   await mkdir(o.rootDir, { recursive: true });
   const cri = new CriClient(cfg.containerRuntimeEndpoint, { timeouts: { defaultMs: parseDurationMs(cfg.runtimeRequestTimeout) ?? 120_000 } });
   const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
-  const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0 });
+  const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0, registerWithTaints: cfg.registerWithTaints });
   let nodeUid: string | undefined;
   const csiRegistry = new CsiPluginRegistry();
   const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => ({ cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) }) };

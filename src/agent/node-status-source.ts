@@ -10,6 +10,7 @@ export async function nodeStatusSource(opts: {
   nodeName: string; rootDir: string; nodeIP?: string; hostnameOverride?: string; maxPods: number; cri: CriClient;
   /** The kubelet API port the API server should dial (upstream reports the configured port). */
   kubeletPort: number;
+  registerWithTaints?: { key: string; value?: string; effect: string }[];
 }): Promise<NodeStatusSource & { facts: NodeFacts }> {
   const { facts } = await readNodeFacts({ storageDir: opts.rootDir, nodeIPOverride: opts.nodeIP, hostnameOverride: opts.hostnameOverride });
   const capacity = {
@@ -24,6 +25,7 @@ export async function nodeStatusSource(opts: {
     hostname: facts.hostname,
     os: facts.operatingSystem,
     arch: facts.architecture,
+    taints: opts.registerWithTaints,
     async baseStatus(): Promise<V1NodeStatus> {
       const runtime = await opts.cri.version().catch(() => undefined);
       return {

@@ -34,6 +34,25 @@ export interface KubeletAuthorization {
   webhook: { cacheAuthorizedTTL: string; cacheUnauthorizedTTL: string };
 }
 
+/** A taint as the Node API takes it; the effect is one of the three the scheduler knows. */
+export const Taint = t.intersection([
+  t.type({ key: t.string, effect: t.keyof({ NoSchedule: null, PreferNoSchedule: null, NoExecute: null }) }),
+  t.partial({ value: t.string }),
+]);
+export type Taint = t.TypeOf<typeof Taint>;
+
+/** --register-with-taints: `key=value:Effect` or `key:Effect`, comma-separated (upstream's syntax). */
+export function parseTaintsFlag(flag: string): Either<string, Taint[]> {
+  const taints: Taint[] = [];
+  for (const item of flag.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(item);
+    if (!m) return left(`${item}: expected key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute`);
+    const taint: unknown = { key: m[1], ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] };
+    if (Taint.is(taint)) taints.push(taint);
+  }
+  return right(taints);
+}
+
 const Fields = {
   apiVersion: t.literal('kubelet.config.k8s.io/v1beta1'),
   kind: t.literal('KubeletConfiguration'),
@@ -71,7 +90,7 @@ const Fields = {
   containerRuntimeEndpoint: t.string,
   podLogsDir: t.string,
   registerNode: t.boolean,
-  registerWithTaints: t.array(t.type({ key: t.string, effect: t.string })),
+  registerWithTaints: t.array(Taint),
   containerLogMaxSize: t.string,
   containerLogMaxFiles: t.number,
   shutdownGracePeriod: Duration,
@@ -142,6 +161,10 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
   }
   const r = decodeWith(KubeletConfigurationFile, raw);
   if (isLeft(r)) return r;
+  if (r.right.cgroupDriver === 'systemd') {
+    // Refused rather than ignored: pod cgroups named the cgroupfs way fail under a systemd-driven runtime.
+    return left(['cgroupDriver: systemd is not supported; set cgroupDriver: cgroupfs here and SystemdCgroup = false in the runtime (see docs/install.md)']);
+  }
   if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
     return left(['nodeLeaseDurationSeconds: must be greater than 0']);
   }

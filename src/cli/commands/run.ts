@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { pino } from 'pino';
 import { startAgent } from '../../agent/agent.ts';
+import { createLogger, isLogFormat, LOG_FORMATS } from '../logger.ts';
 import { parseDurationMs } from '../../model/duration.ts';
-import { kubeletConfigDefaults, parseKubeletConfig, type KubeletConfiguration } from '../../model/kubelet-config.ts';
+import { kubeletConfigDefaults, parseKubeletConfig, parseTaintsFlag, type KubeletConfiguration } from '../../model/kubelet-config.ts';
 
 interface RunFlags {
   config?: string;
@@ -17,11 +17,13 @@ interface RunFlags {
   rootDir: string;
   podManifestPath?: string;
   logLevel: string;
+  logFormat: string;
   logRetention: string;
   logRetentionBytes: string;
   address?: string;
   port?: string;
   healthzPort?: string;
+  registerWithTaints?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
@@ -29,7 +31,7 @@ interface RunFlags {
   authorizationMode?: string;
 }
 
-type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'healthzPort' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
+type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'healthzPort' | 'registerWithTaints' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
 
 export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfiguration> {
   let cfg = kubeletConfigDefaults;
@@ -44,6 +46,8 @@ export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfigurati
   // Flags override the file, as upstream.
   const port = flags.port === undefined ? undefined : Number(flags.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port ${flags.port}: not a port number`);
+  const taints = flags.registerWithTaints === undefined ? undefined : parseTaintsFlag(flags.registerWithTaints);
+  if (taints && isLeft(taints)) throw new Error(`--register-with-taints: ${taints.left}`);
   const healthzPort = flags.healthzPort === undefined ? undefined : Number(flags.healthzPort);
   if (healthzPort !== undefined && !(Number.isInteger(healthzPort) && healthzPort >= 0 && healthzPort < 65536)) throw new Error(`--healthz-port ${flags.healthzPort}: not a port number`);
   if (flags.anonymousAuth !== undefined && !['true', 'false'].includes(flags.anonymousAuth)) throw new Error(`--anonymous-auth ${flags.anonymousAuth}: expected true or false`);
@@ -55,6 +59,7 @@ export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfigurati
     ...(flags.address ? { address: flags.address } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(healthzPort !== undefined ? { healthzPort } : {}),
+    ...(taints ? { registerWithTaints: taints.right } : {}),
     ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
     ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
     authentication: {
@@ -80,16 +85,23 @@ export function register(program: Command): void {
     .option('--address <ip>', 'address the kubelet API listens on (overrides address)')
     .option('--port <port>', 'kubelet API port, 0 to disable (overrides port)')
     .option('--healthz-port <port>', 'local /healthz and /metrics port, 0 to disable (overrides healthzPort)')
+    .option('--register-with-taints <taints>', 'taints the node registers with, key=value:Effect,... (overrides registerWithTaints)')
     .option('--tls-cert-file <file>', 'kubelet API serving certificate (default: self-signed in <root-dir>/pki)')
     .option('--tls-private-key-file <file>', 'key of --tls-cert-file')
     .option('--client-ca-file <file>', 'CA bundle that authenticates client certificates (authentication.x509.clientCAFile)')
     .option('--anonymous-auth <bool>', 'allow anonymous requests to the kubelet API (authentication.anonymous.enabled)')
     .option('--authorization-mode <mode>', 'AlwaysAllow or Webhook (authorization.mode)')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--log-format <format>', `the agent's own log on stdout: ${LOG_FORMATS.join('|')} (text: one line per record, for journald)`, 'json')
     .option('--log-retention <duration>', 'drop node-log entries older than this (behind a snapshot)', '168h')
     .option('--log-retention-bytes <bytes>', 'keep the node log under this size', String(1 << 30))
     .action(async (flags: RunFlags) => {
-      const logger = pino({ level: flags.logLevel, base: { component: 'ledgerlet' } });
+      if (!isLogFormat(flags.logFormat)) {
+        process.stderr.write(`--log-format ${flags.logFormat}: expected ${LOG_FORMATS.join(' or ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
       let config: KubeletConfiguration;
       try {
         config = await loadConfig(flags);

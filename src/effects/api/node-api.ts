@@ -12,6 +12,8 @@ export interface NodeStatusSource {
   hostname: string;
   os: string;
   arch: string;
+  /** registerWithTaints: set when the Node is created, as upstream (never re-applied to an existing Node). */
+  taints?: { key: string; value?: string; effect: string }[];
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -23,7 +25,7 @@ export function withHeartbeat(conditions: NodeCondition[], now: Date) {
 export async function register(clients: KubeClients, src: NodeStatusSource, d: Entry): Promise<OutcomeDraft[]> {
   try {
     const status = await src.baseStatus();
-    const r = await registerNode(clients, { nodeName: src.nodeName, hostname: src.hostname, os: src.os, arch: src.arch, status });
+    const r = await registerNode(clients, { nodeName: src.nodeName, hostname: src.hostname, os: src.os, arch: src.arch, status, taints: src.taints });
     return [{ type: 'NodeRegistered', data: { nodeName: src.nodeName, created: r.created, uid: r.node.metadata?.uid } }];
   } catch (e) {
     return [{ type: 'NodeRegistrationFailed', data: { error: message(e) } }];
