@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAgentState } from '../reducers/index.ts';
-import { readFrom, renderLog, limit, type LogOptions } from '../adapters/fs/cri-log.ts';
+import { writeLog, type LogOptions, type LogRead } from '../adapters/fs/cri-log.ts';
 import type { KubeletAuth } from './kubelet-auth.ts';
 import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
 import type { ServingTls } from './kubelet-tls.ts';
@@ -103,31 +103,40 @@ async function containerLogs(o: KubeletServerOptions, req: IncomingMessage, res:
   } catch (e) {
     return send(res, 404, `failed to find the log of container "${container}" in pod "${name}": ${(e as Error).message}`);
   }
-  const first = await readFrom(file, 0).catch(() => undefined);
-  if (!first) return send(res, 404, `failed to read the log of container "${container}" in pod "${name}" at ${file}`);
-  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-  let out = renderLog(first.text, opts);
-  let budget = opts.limitBytes ?? Infinity;
-  res.write(out);
-  budget -= Buffer.byteLength(out);
-  if (q.get('follow') !== 'true' || !target.running || budget <= 0) return void res.end();
-  // Follow: poll for whole new lines until the client goes away or this instance stops running.
-  let offset = first.next;
   let closed = false;
   req.on('close', () => (closed = true));
+  // Backpressure: a slow client pauses the read instead of the agent buffering the file.
+  const write = async (text: string) => {
+    if (closed) throw new ClientGone();
+    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    if (!res.write(text)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+  };
+  let read: LogRead;
+  try {
+    read = await writeLog(file, opts, write);
+    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  } catch (e) {
+    if (e instanceof ClientGone) return;
+    if (!res.headersSent) return send(res, 404, `failed to read the log of container "${container}" in pod "${name}" at ${file}`);
+    return void res.end();
+  }
+  let budget = (opts.limitBytes ?? Infinity) - read.written;
+  if (q.get('follow') !== 'true' || !target.running || budget <= 0) return void res.end();
+  // Follow: poll for whole new lines until the client goes away or this instance stops running.
+  let offset = read.next;
   const uid = rec!.ref.uid;
   const poll = o.followPollMs ?? 250;
   while (!closed && budget > 0) {
     await new Promise((r) => setTimeout(r, poll));
     const running = stillRunning(o.state().pods, uid, container, target.containerId);
-    const next = await readFrom(file, offset).catch(() => undefined);
+    const next = await writeLog(file, { from: offset, timestamps: opts.timestamps, limitBytes: budget }, write).catch(() => undefined);
     if (!next) break;
     offset = next.next;
-    if (next.text) {
-      out = limit(renderLog(next.text, { timestamps: opts.timestamps }), budget);
-      res.write(out);
-      budget -= Buffer.byteLength(out);
-    } else if (!running) break;
+    budget -= next.written;
+    if (next.written === 0 && !running) break;
   }
   res.end();
 }
+
+/** The client went away while its log was being written. */
+class ClientGone extends Error {}

@@ -1,41 +1,10 @@
-// The kubelet API's pure parts: CRI log lines and kubectl's log options, upstream's path →
+// The kubelet API's pure parts: upstream's path →
 // subresource mapping, certificate users, and which container instance a log request reads.
 import { expect } from 'chai';
-import { limit, parseCriLogLine, renderLog } from '../../src/adapters/fs/cri-log.ts';
 import { subresourceFor, userFromCertificate, verbFor } from '../../src/agent/kubelet-auth.ts';
 import { findPod, logTarget, podList, readySandbox, runningContainer, stillRunning } from '../../src/agent/kubelet-api-queries.ts';
 import type { PodRecord, PodsState } from '../../src/reducers/pods/state.ts';
 import { parseKubeletConfig } from '../../src/model/kubelet-config.ts';
-
-const log = [
-  '2026-11-23T10:00:00.100000000Z stdout F one',
-  '2026-11-23T10:00:01.200000000Z stderr F two',
-  '2026-11-23T10:00:02.300000000Z stdout P thr',
-  '2026-11-23T10:00:02.300000001Z stdout F ee',
-  '2026-11-23T10:00:03.400000000Z stdout F  spaced  message ',
-  '',
-].join('\n');
-
-describe('CRI container logs', () => {
-  it('given CRI log lines, when parsed, then time, stream, partial flag and message (spaces kept) come back', () => {
-    expect(parseCriLogLine('2026-11-23T10:00:00.1Z stderr F  a b ')).to.deep.equal({ time: '2026-11-23T10:00:00.1Z', stream: 'stderr', partial: false, message: ' a b ' });
-    expect(parseCriLogLine('2026-11-23T10:00:00.1Z stdout P part')?.partial).to.equal(true);
-    expect(parseCriLogLine('garbage')).to.equal(undefined);
-  });
-
-  it('given a log file, when rendered, then partial entries join into one line', () => {
-    expect(renderLog(log)).to.equal('one\ntwo\nthree\n spaced  message \n');
-  });
-
-  it('given tailLines, sinceTime, timestamps and limitBytes, when rendered, then each shapes the output as kubectl expects', () => {
-    expect(renderLog(log, { tailLines: 1 })).to.equal(' spaced  message \n');
-    expect(renderLog(log, { tailLines: 0 })).to.equal('');
-    expect(renderLog(log, { sinceMs: Date.parse('2026-11-23T10:00:01.200Z') })).to.equal('two\nthree\n spaced  message \n');
-    expect(renderLog(log, { tailLines: 2, timestamps: true })).to.equal('2026-11-23T10:00:02.300000001Z ee\n2026-11-23T10:00:03.400000000Z  spaced  message \n');
-    expect(renderLog(log, { limitBytes: 6 })).to.equal('one\ntw');
-    expect(limit('héllo', 2)).to.equal('h\ufffd');
-  });
-});
 
 describe('kubelet API authorization attributes', () => {
   it('given request paths, when mapped, then they check the subresources upstream checks', () => {
