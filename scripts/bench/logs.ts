@@ -30,9 +30,9 @@ async function writeFile(path: string, bytes: number): Promise<number> {
     let block = '';
     while (block.length < 1 << 20) block += line(i++);
     written += block.length;
-    if (!out.write(block)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(block)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
   return i;
 }
 

@@ -38,6 +38,8 @@ import { effectKey } from './effect-keys.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { serveHealth } from './health-server.ts';
+import { containerLogRotation$ } from './container-log-rotation.ts';
+import { parseQuantity } from '../model/quantity.ts';
 import { KubeletAuth } from './kubelet-auth.ts';
 import { serveKubeletApi } from './kubelet-server.ts';
 import { servingTls } from './kubelet-tls.ts';
@@ -169,6 +171,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
   subs.push(engine.attach(evictionSignalsFor()));
+  subs.push(engine.attach(containerLogRotation$({
+    cri, now: () => clock.now(), maxBytes: parseQuantity(cfg.containerLogMaxSize) ?? 10 << 20, maxFiles: cfg.containerLogMaxFiles,
+    workers: cfg.containerLogMaxWorkers, intervalMs: parseDurationMs(cfg.containerLogMonitorInterval) ?? 10_000,
+  })));
   if (cfg.staticPodPath) {
     subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
   }

@@ -5,6 +5,7 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { parse as parseYaml } from 'yaml';
 import { decodeWith } from './decode.ts';
 import { parseDurationMs } from './duration.ts';
+import { parseQuantity } from './quantity.ts';
 
 const Duration = new t.Type<string, string, unknown>(
   'Duration',
@@ -93,6 +94,8 @@ const Fields = {
   registerWithTaints: t.array(Taint),
   containerLogMaxSize: t.string,
   containerLogMaxFiles: t.number,
+  containerLogMaxWorkers: t.number,
+  containerLogMonitorInterval: Duration,
   shutdownGracePeriod: Duration,
 };
 
@@ -148,6 +151,8 @@ export const kubeletConfigDefaults: KubeletConfiguration = {
   registerNode: true,
   containerLogMaxSize: '10Mi',
   containerLogMaxFiles: 5,
+  containerLogMaxWorkers: 1,
+  containerLogMonitorInterval: '10s',
   shutdownGracePeriod: '0s',
 };
 
@@ -165,6 +170,10 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
     // Refused rather than ignored: pod cgroups named the cgroupfs way fail under a systemd-driven runtime.
     return left(['cgroupDriver: systemd is not supported; set cgroupDriver: cgroupfs here and SystemdCgroup = false in the runtime (see docs/install.md)']);
   }
+  // Upstream's validation of the log rotation settings (pkg/kubelet/apis/config/validation).
+  if (r.right.containerLogMaxFiles !== undefined && r.right.containerLogMaxFiles < 2) return left(['containerLogMaxFiles: must be at least 2']);
+  if (r.right.containerLogMaxWorkers !== undefined && r.right.containerLogMaxWorkers < 1) return left(['containerLogMaxWorkers: must be at least 1']);
+  if (r.right.containerLogMaxSize !== undefined && !((parseQuantity(r.right.containerLogMaxSize) ?? 0) > 0)) return left([`containerLogMaxSize: not a positive quantity: ${r.right.containerLogMaxSize}`]);
   if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
     return left(['nodeLeaseDurationSeconds: must be greater than 0']);
   }

@@ -163,6 +163,11 @@ export class CriClient {
     return this.rt('ContainerStats', { containerId }, C.ContainerStatsResponse, opts.timeoutMs);
   }
 
+  /** Asks the runtime to start writing the container's log file anew (after it was rotated away). */
+  reopenContainerLog(containerId: string, opts: CallOptions = {}): Promise<void> {
+    return this.rt('ReopenContainerLog', { containerId }, C.EmptyResponse, opts.timeoutMs);
+  }
+
   updateRuntimeConfig(podCidr: string, opts: CallOptions = {}): Promise<void> {
     return this.rt('UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr } } }, C.EmptyResponse, opts.timeoutMs);
   }
