@@ -29,6 +29,7 @@ import { apiPods$ } from '../streams/api-pods.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
+import { withholdHeaders } from '../runtime/withheld-headers.ts';
 import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts';
 import { readNodeSignals } from '../adapters/fs/node-signals.ts';
 import { parseThresholds } from '../model/eviction.ts';
@@ -170,10 +171,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
   subs.push(engine.attach(evictionSignalsFor()));
   if (cfg.staticPodPath) {
-    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
+    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) }).pipe(withholdHeaders())));
   }
   if (clients) {
-    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock })));
+    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders())));
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,

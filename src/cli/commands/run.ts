@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { pino } from 'pino';
 import { startAgent } from '../../agent/agent.ts';
+import { agentLogger } from '../../agent/logger.ts';
 import { parseDurationMs } from '../../model/duration.ts';
 import { kubeletConfigDefaults, parseKubeletConfig, type KubeletConfiguration } from '../../model/kubelet-config.ts';
 
@@ -89,7 +89,7 @@ export function register(program: Command): void {
     .option('--log-retention <duration>', 'drop node-log entries older than this (behind a snapshot)', '168h')
     .option('--log-retention-bytes <bytes>', 'keep the node log under this size', String(1 << 30))
     .action(async (flags: RunFlags) => {
-      const logger = pino({ level: flags.logLevel, base: { component: 'ledgerlet' } });
+      const logger = agentLogger(flags.logLevel);
       let config: KubeletConfiguration;
       try {
         config = await loadConfig(flags);

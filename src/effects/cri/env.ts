@@ -1,6 +1,7 @@
 // Finishes a container's environment: configMap/secret values looked up now (they never enter the
 // log), then $(VAR) references expanded as upstream (expansion.go): $$ escapes, unknown stays as is.
 import type { ContainerPlan } from '../../reducers/pods/plans.ts';
+import { register } from '../../runtime/secret-values.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 
 export class ContainerConfigError extends Error {}
@@ -12,7 +13,11 @@ export function expand(text: string, vars: Map<string, string>): string {
   });
 }
 
-export async function finishEnv(plan: ContainerPlan, namespace: string, deps: RuntimeEffectDeps): Promise<Map<string, string>> {
+/**
+ * `secretOwner`: the owner (src/runtime/secret-values.ts) under which values read from Secrets are
+ * registered, so that an error echoing the expanded command cannot carry them into the log.
+ */
+export async function finishEnv(plan: ContainerPlan, namespace: string, deps: RuntimeEffectDeps, secretOwner?: string): Promise<Map<string, string>> {
   const vars = new Map<string, string>();
   const source = async (kind: 'configMap' | 'secret', name: string) => {
     if (!deps.lookup) throw new ContainerConfigError(`${kind} "${name}" cannot be read: the agent runs without an API server`);
@@ -26,6 +31,7 @@ export async function finishEnv(plan: ContainerPlan, namespace: string, deps: Ru
       if (from.optional) continue;
       throw new ContainerConfigError(`${kind} "${name}" not found`);
     }
+    if (kind === 'secret' && secretOwner) register(secretOwner, Object.values(data));
     for (const [k, v] of Object.entries(data)) vars.set(`${from.prefix ?? ''}${k}`, v);
   }
   for (const e of plan.env) {
@@ -37,6 +43,7 @@ export async function finishEnv(plan: ContainerPlan, namespace: string, deps: Ru
         if (e.ref.optional) continue;
         throw new ContainerConfigError(data ? `couldn't find key ${e.ref.key} in ${e.ref.kind} ${namespace}/${e.ref.name}` : `${e.ref.kind} "${e.ref.name}" not found`);
       }
+      if (e.ref.kind === 'secret' && secretOwner) register(secretOwner, [v]);
       vars.set(e.name, v);
     } else {
       vars.set(e.name, expand(e.value ?? '', vars));

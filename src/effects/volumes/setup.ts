@@ -15,6 +15,7 @@ import { volumeDir, volumeKind } from './layout.ts';
 import { setVolumeOwnership } from './ownership.ts';
 import * as S from './sources.ts';
 import { tokenDue, tokenOnDisk } from './token.ts';
+import { register, volumeOwner } from '../../runtime/secret-values.ts';
 
 type Vol = VolumePlan['volumes'][number];
 
@@ -41,7 +42,14 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
 }
 
 /** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected). */
+/** Builds the payload and registers its secret and token contents under the volume (scrubbed from every log line). */
 export async function buildPayload(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
+  const built = await buildContents(deps, plan, v, dir, now);
+  if (built.secretValues.length) register(volumeOwner(plan.podUid, v.name), built.secretValues);
+  return built;
+}
+
+async function buildContents(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
   const kind = volumeKind(v);
   const gid = plan.fsGroup;
   const alloc = deps.allocatable?.();
