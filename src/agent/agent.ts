@@ -9,6 +9,7 @@ import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
 import { isNotFound } from '../adapters/kube/errors.ts';
 import { LogStore, logDir } from '../adapters/store/index.ts';
+import { ensureRootDirs, guardLogDir, tightenLogFiles } from '../adapters/fs/private-dirs.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
 import { createMirror, deleteMirror } from '../effects/api/mirror-api.ts';
@@ -71,7 +72,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const cfg = o.config;
-  await mkdir(o.rootDir, { recursive: true });
+  // 0750 as upstream, tightened if it exists: pod data and plugin sockets are not for other users.
+  await ensureRootDirs(o.rootDir);
   const cri = new CriClient(cfg.containerRuntimeEndpoint, { timeouts: { defaultMs: parseDurationMs(cfg.runtimeRequestTimeout) ?? 120_000 } });
   const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
   const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0 });
@@ -125,7 +127,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     effects.NodeStatusChanged = (d) => reportNodeStatus(clients, statusSource, d, clock.now());
   }
 
+  const logGuard = await guardLogDir(logDir(o.rootDir));
   const store = await LogStore.open(logDir(o.rootDir));
+  await tightenLogFiles(logDir(o.rootDir));
   const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000 });
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
   const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
@@ -252,6 +256,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();
       await store.close();
+      logGuard.close();
       cri.close();
       csiRegistry.closeAll();
       log.info({}, 'ledgerlet stopped; pods keep running');

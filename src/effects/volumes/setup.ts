@@ -11,7 +11,8 @@ import { setUpCsiVolume } from './csi.ts';
 import type { VolumeEffectDeps } from './deps.ts';
 import { errorMessage, VolumeError } from './errors.ts';
 import { checkHostPath } from './host-path.ts';
-import { volumeDir, volumeKind } from './layout.ts';
+import { podDir, volumeDir, volumeKind } from './layout.ts';
+import { ensurePodDirs } from '../../adapters/fs/private-dirs.ts';
 import { setVolumeOwnership } from './ownership.ts';
 import * as S from './sources.ts';
 import { tokenDue, tokenOnDisk } from './token.ts';
@@ -30,6 +31,7 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
   const volumes: VolumeRecord[] = [];
   for (const v of plan.volumes) {
     try {
+      await ensurePodDirs(podDir(deps.rootDir, plan.podUid));
       const r = await setUpVolume(deps, plan, v);
       mounts[v.name] = r.mount;
       volumes.push(r.record);
