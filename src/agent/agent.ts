@@ -256,6 +256,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();
       await store.close();
+      await tightenLogFiles(logDir(o.rootDir)); // files written while closing
       logGuard.close();
       cri.close();
       csiRegistry.closeAll();
