@@ -236,7 +236,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
         streaming: cri,
-        onListening: (address) => log.info({ address, certificate: tls.source, authorization: cfg.authorization.mode }, 'kubelet API serving'),
+        onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode }, 'kubelet API serving'),
         onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),
       });
     } catch (e) {
