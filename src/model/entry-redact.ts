@@ -70,6 +70,8 @@ function redact(value: unknown, depth: number, scrub: Scrub): unknown {
     if (isSecretObject && (k === 'data' || k === 'stringData') && typeof v === 'object' && v !== null) r = { keys: Object.keys(v as object).sort(), contents: REDACTED };
     // Only string values are contents; an object under such a key is a reference (e.g. a volume's secretName).
     else if (typeof v === 'string' && v !== REDACTED && isSecretKey(k)) r = REDACTED;
+    // scalars inline: this loop runs for every key of every entry appended
+    else if (typeof v !== 'object' || v === null) r = scrub && typeof v === 'string' ? scrub(v) : v;
     else if (k === 'httpHeaders' && Array.isArray(v)) r = redactHeaders(v, depth + 1, scrub);
     else r = redact(v, depth + 1, scrub);
     if (r !== v) (copy ??= { ...obj })[k] = r;
