@@ -30,6 +30,8 @@ let stale = false;
 
 /** The textual forms in which a value can turn up in a message: as is, trimmed, per line, JSON-escaped, base64. */
 function formsOf(value: string): string[] {
+  // binary contents (a keystore) do not survive utf8 decoding and are never echoed as text
+  if (value.includes('\uFFFD')) return [];
   const base: string[] = [];
   const add = (s: string) => {
     if (s.length >= MIN_SECRET_LENGTH) base.push(s);
@@ -67,6 +69,19 @@ export function register(owner: string, values: Iterable<string | Buffer>): void
     }
   }
   if (held && !owners.has(owner)) owners.set(owner, held);
+}
+
+/**
+ * What `owner` holds becomes exactly `values` (a refreshed volume, a restarted container's env):
+ * rotated tokens do not pile up for the life of a pod. The pattern is rebuilt only if the set of
+ * values held by anyone changed.
+ */
+export function replace(owner: string, values: Iterable<string | Buffer>): void {
+  const before = new Set(holders.keys());
+  const wasStale = stale;
+  release(owner);
+  register(owner, values);
+  stale = wasStale || holders.size !== before.size || [...holders.keys()].some((f) => !before.has(f));
 }
 
 /** Forgets what `owner` holds; values still held by another owner stay scrubbed. */

@@ -9,7 +9,7 @@ import { tap, type MonoTypeOperatorFunction } from 'rxjs';
 import type { ObservationDraft } from '../model/entry.ts';
 import { isSecretName, REDACTED } from '../model/entry-redact.ts';
 import { Pod, type Container, type LifecycleHandler, type Probe } from '../model/pod.ts';
-import { probeHeadersOwner, register, release } from './secret-values.ts';
+import { probeHeadersOwner, release, replace } from './secret-values.ts';
 
 /** Where a header list sits in a container: a probe kind or a lifecycle hook. */
 export type HeaderSlot = 'liveness' | 'readiness' | 'startup' | 'postStart' | 'preStop';
@@ -41,12 +41,9 @@ export function withholdPodHeaders(uid: string, pod: Pod): void {
       });
     }
   }
-  if (values.size === 0) {
-    withheld.delete(uid);
-    return;
-  }
-  withheld.set(uid, values);
-  register(probeHeadersOwner(uid), values.values());
+  if (values.size === 0) withheld.delete(uid);
+  else withheld.set(uid, values);
+  replace(probeHeadersOwner(uid), values.values());
 }
 
 function restore(headers: HttpHeaders | undefined, uid: string, container: string, slot: HeaderSlot): HttpHeaders | undefined {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { redactSecrets, REDACTED } from '../../src/model/entry-redact.ts';
-import { isEmpty, MIN_SECRET_LENGTH, register, release, releaseAll, scrub, SCRUBBED } from '../../src/runtime/secret-values.ts';
+import { isEmpty, MIN_SECRET_LENGTH, register, release, releaseAll, replace, scrub, SCRUBBED } from '../../src/runtime/secret-values.ts';
 import { probeWithHeaders, withholdPodHeaders } from '../../src/runtime/withheld-headers.ts';
 
 describe('secret value registry and scrubber', () => {
@@ -65,6 +65,19 @@ describe('secret value registry and scrubber', () => {
     releaseAll('pod/b/');
     expect(isEmpty()).to.equal(true);
     expect(scrub('shared-value-1')).to.equal('shared-value-1');
+  });
+
+  it('given a refreshed volume (replace), then the rotated-out token is no longer held and the new one is', () => {
+    replace('pod/a/volume/tok', ['token-generation-1']);
+    replace('pod/a/volume/tok', ['token-generation-2']);
+    expect(scrub('token-generation-1 token-generation-2')).to.equal(`token-generation-1 ${SCRUBBED}`);
+    replace('pod/a/volume/tok', []);
+    expect(isEmpty()).to.equal(true);
+  });
+
+  it('given binary contents (invalid utf8), then nothing is registered for them', () => {
+    register('o', [Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49])]);
+    expect(isEmpty()).to.equal(true);
   });
 
   it('given a registered value, when an entry is redacted with the scrubber, then every string in it is scrubbed and the rest kept', () => {

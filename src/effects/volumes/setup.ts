@@ -16,7 +16,7 @@ import { ensurePodDirs } from '../../adapters/fs/private-dirs.ts';
 import { setVolumeOwnership } from './ownership.ts';
 import * as S from './sources.ts';
 import { tokenDue, tokenOnDisk } from './token.ts';
-import { register, volumeOwner } from '../../runtime/secret-values.ts';
+import { replace, volumeOwner } from '../../runtime/secret-values.ts';
 
 type Vol = VolumePlan['volumes'][number];
 
@@ -44,10 +44,10 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
 }
 
 /** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected). */
-/** Builds the payload and registers its secret and token contents under the volume (scrubbed from every log line). */
+/** Builds the payload; its secret and token contents become what the volume holds for scrubbing (every log line). */
 export async function buildPayload(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
   const built = await buildContents(deps, plan, v, dir, now);
-  if (built.secretValues.length) register(volumeOwner(plan.podUid, v.name), built.secretValues);
+  replace(volumeOwner(plan.podUid, v.name), built.secretValues);
   return built;
 }
 
