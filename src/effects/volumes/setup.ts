@@ -43,8 +43,7 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
   return [{ type: 'PodVolumesSetUp', pod: d.pod, data: { mounts, volumes } }];
 }
 
-/** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected). */
-/** Builds the payload; its secret and token contents become what the volume holds for scrubbing (every log line). */
+/** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected); its secret and token contents become what the volume holds for scrubbing (every log line). */
 export async function buildPayload(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
   const built = await buildContents(deps, plan, v, dir, now);
   replace(volumeOwner(plan.podUid, v.name), built.secretValues);
