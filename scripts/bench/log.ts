@@ -13,6 +13,7 @@ import { SCHEMA_VERSION, type AppendDraft, type Entry } from '../../src/model/en
 import { Engine } from '../../src/runtime/engine.ts';
 import { replayLog } from '../../src/runtime/replay.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
+import { register } from '../../src/runtime/secret-values.ts';
 import { counterDecider } from '../../test/unit/helpers/test-deciders.ts';
 
 const arg = (name: string, dflt: number) => {
@@ -22,6 +23,10 @@ const arg = (name: string, dflt: number) => {
 const N = arg('entries', 200_000);
 const BATCH = arg('batch', 500);
 const ROUNDS = arg('rounds', 8);
+// --secrets K: K secret values held (as a node running pods with secrets), so every string of
+// every entry goes through the scrubber; the default 0 measures the empty-registry fast path.
+const SECRETS = arg('secrets', 0);
+register('bench', Array.from({ length: SECRETS }, (_, i) => `bench-secret-${i}-${(i * 2654435761) % 4294967296}`));
 
 /** A typical observation: a pod's container status from PLEG, about 250 bytes encoded. */
 function draft(i: number): AppendDraft {
@@ -139,6 +144,6 @@ const rows = [
   ['snapshot + tail replay', `${Math.round(tailMs)} ms`, `snapshot at seq ${snapSeq.toLocaleString('en-US')}, ${tail.folded.toLocaleString('en-US')} tail entries`],
   ['log bytes per entry', `${bytesPerEntry.toFixed(0)} B encoded`, `${(disk / N).toFixed(0)} B on disk incl. index (LevelDB, uncompacted)`],
 ];
-console.log(`# bench:log — ${N.toLocaleString('en-US')} entries, node ${process.version}, ${cpus().length} cores, best of ${ROUNDS} for the write rows\n`);
+console.log(`# bench:log — ${N.toLocaleString('en-US')} entries, ${SECRETS} secret values registered, node ${process.version}, ${cpus().length} cores, best of ${ROUNDS} for the write rows\n`);
 console.log('| measure | result | notes |\n|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -9,6 +9,7 @@ import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
 import { isNotFound } from '../adapters/kube/errors.ts';
 import { LogStore, logDir } from '../adapters/store/index.ts';
+import { ensureRootDirs, guardLogDir, tightenLogFiles } from '../adapters/fs/private-dirs.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
 import { createMirror, deleteMirror } from '../effects/api/mirror-api.ts';
@@ -29,6 +30,7 @@ import { apiPods$ } from '../streams/api-pods.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
+import { withholdHeaders } from '../runtime/withheld-headers.ts';
 import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts';
 import { readNodeSignals } from '../adapters/fs/node-signals.ts';
 import { parseThresholds } from '../model/eviction.ts';
@@ -72,7 +74,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const cfg = o.config;
-  await mkdir(o.rootDir, { recursive: true });
+  // 0750 as upstream, tightened if it exists: pod data and plugin sockets are not for other users.
+  await ensureRootDirs(o.rootDir);
   const cri = new CriClient(cfg.containerRuntimeEndpoint, { timeouts: { defaultMs: parseDurationMs(cfg.runtimeRequestTimeout) ?? 120_000 } });
   const clients: KubeClients | undefined = o.kubeconfig ? connect(o.kubeconfig) : undefined;
   const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0, registerWithTaints: cfg.registerWithTaints });
@@ -126,7 +129,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     effects.NodeStatusChanged = (d) => reportNodeStatus(clients, statusSource, d, clock.now());
   }
 
+  const logGuard = await guardLogDir(logDir(o.rootDir));
   const store = await LogStore.open(logDir(o.rootDir));
+  await tightenLogFiles(logDir(o.rootDir));
   const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000 });
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
   const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
@@ -176,10 +181,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     workers: cfg.containerLogMaxWorkers, intervalMs: parseDurationMs(cfg.containerLogMonitorInterval) ?? 10_000,
   })));
   if (cfg.staticPodPath) {
-    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) })));
+    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) }).pipe(withholdHeaders())));
   }
   if (clients) {
-    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock })));
+    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders())));
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
@@ -237,7 +242,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
         streaming: cri,
-        onListening: (address) => log.info({ address, certificate: tls.source, authorization: cfg.authorization.mode }, 'kubelet API serving'),
+        onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode }, 'kubelet API serving'),
         onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),
       });
     } catch (e) {
@@ -257,6 +262,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();
       await store.close();
+      await tightenLogFiles(logDir(o.rootDir)); // files written while closing
+      logGuard.close();
       cri.close();
       csiRegistry.closeAll();
       log.info({}, 'ledgerlet stopped; pods keep running');

@@ -1,9 +1,10 @@
 // The kubelet API's serving certificate: tlsCertFile/tlsPrivateKeyFile when given, otherwise a
 // self-signed one kept in <root-dir>/pki (upstream's --cert-dir default), made once per node.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { privateDir } from '../adapters/fs/private-dirs.ts';
 
 export interface ServingTls {
   cert: string;
@@ -33,7 +34,10 @@ export async function servingTls(o: ServingTlsOptions): Promise<ServingTls> {
   const dir = join(o.rootDir, 'pki');
   const certFile = join(dir, 'kubelet.crt');
   const keyFile = join(dir, 'kubelet.key');
+  // pki 0700 as upstream, tightened when it already exists (the key is 0600 either way)
+  await privateDir(dir, 0o700);
   if (existsSync(certFile) && existsSync(keyFile)) {
+    await chmod(keyFile, 0o600);
     return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), clientCA, source: `${certFile} (self-signed)` };
   }
   const ips = ['127.0.0.1', ...(o.nodeIP ? [o.nodeIP] : [])];
@@ -49,7 +53,6 @@ export async function servingTls(o: ServingTlsOptions): Promise<ServingTls> {
       { name: 'subjectAltName', altNames: [{ type: 2, value: o.nodeName }, { type: 2, value: 'localhost' }, ...ips.map((ip) => ({ type: 7 as const, ip }))] },
     ],
   });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFile(keyFile, made.private, { mode: 0o600 });
   await writeFile(certFile, made.cert, { mode: 0o644 });
   return { cert: made.cert, key: made.private, clientCA, source: `${certFile} (self-signed, made now)` };

@@ -38,6 +38,7 @@ import {
 import { handlerOf, probeHandlers, resolveProbePort, type ProbeHandlers, type ProbeOutcome } from '../adapters/probe/index.ts';
 import type { CriClient } from '../adapters/cri/index.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { probeWithHeaders } from '../runtime/withheld-headers.ts';
 
 export const PROBER_SOURCE = 'prober';
 const KINDS: ProbeKind[] = ['startup', 'liveness', 'readiness'];
@@ -428,5 +429,7 @@ export function prober$(opts: ProberOptions): Observable<ObservationDraft> {
 
 /** The real handlers (CRI exec, HTTP, TCP, gRPC health) for the agent's wiring. */
 export function proberHandlers(cri: Pick<CriClient, 'execSync'>): ProbeHandlers {
-  return probeHandlers(cri);
+  const base = probeHandlers(cri);
+  // credential header values are withheld from the log and the state: put back for the request only
+  return { ...base, httpGet: (req) => base.httpGet({ ...req, probe: probeWithHeaders(req.probe, req.target.podUid, req.target.container, req.kind) }) };
 }

@@ -11,6 +11,7 @@ import type { AppendDraft, Entry } from '../../model/entry.ts';
 import { SCHEMA_VERSION } from '../../model/entry.ts';
 import { decodeEntry, encodeEntry, type EntryRead } from '../../model/entry-codec.ts';
 import { redactSecrets } from '../../model/entry-redact.ts';
+import { isEmpty as noSecretsHeld, scrub } from '../../runtime/secret-values.ts';
 import { parsePodKey, parseSeqKey, podKey, podKeyRange, seqKey, snapshotBodyKey, snapshotHeadKey } from './keys.ts';
 import { decodeMeta, HorizonMeta, TailMeta } from './meta-codec.ts';
 import { decodeSnapshot, decodeSnapshotHead, SNAPSHOT_VERSION, type SnapshotHead, type SnapshotRead } from './snapshot-codec.ts';
@@ -153,12 +154,15 @@ export class LogStore {
    */
   stamp(drafts: readonly AppendDraft[]): Entry[] {
     const out: Entry[] = new Array(drafts.length);
+    // Registered secret values are scrubbed from every string of the data before it is stamped;
+    // with none held (most of the time on most nodes) the walk only redacts by field name.
+    const scrubber = noSecretsHeld() ? undefined : scrub;
     for (let i = 0; i < drafts.length; i++) {
       const d = drafts[i];
       let at = typeof d.at === 'string' ? normaliseTime(d.at) : d.at.toISOString();
       if (at < this.stampedAt) at = this.stampedAt;
       this.stampedAt = at;
-      const e: Entry = { v: SCHEMA_VERSION, seq: this.nextSeq++, at, kind: d.kind, type: d.type, source: d.source, data: redactSecrets(d.data === undefined ? null : d.data) };
+      const e: Entry = { v: SCHEMA_VERSION, seq: this.nextSeq++, at, kind: d.kind, type: d.type, source: d.source, data: redactSecrets(d.data === undefined ? null : d.data, scrubber) };
       if (d.cause !== undefined) e.cause = d.cause;
       if (d.pod !== undefined) e.pod = { uid: d.pod.uid, namespace: d.pod.namespace, name: d.pod.name };
       if (d.reason !== undefined) e.reason = d.reason;

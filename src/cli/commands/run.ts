@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { startAgent } from '../../agent/agent.ts';
-import { createLogger, isLogFormat, LOG_FORMATS } from '../logger.ts';
+import { agentLogger, isLogFormat, LOG_FORMATS } from '../../agent/logger.ts';
 import { parseDurationMs } from '../../model/duration.ts';
 import { kubeletConfigDefaults, parseKubeletConfig, parseTaintsFlag, type KubeletConfiguration } from '../../model/kubelet-config.ts';
 
@@ -101,7 +101,7 @@ export function register(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+      const logger = agentLogger({ level: flags.logLevel, format: flags.logFormat });
       let config: KubeletConfiguration;
       try {
         config = await loadConfig(flags);

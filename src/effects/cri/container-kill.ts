@@ -3,6 +3,7 @@
 import { isNotFound } from '../../adapters/cri/index.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import type { LifecycleHandler } from '../../model/pod.ts';
+import { hookWithHeaders } from '../../runtime/withheld-headers.ts';
 import { runHook, type HookResult } from '../hooks.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 
@@ -17,7 +18,7 @@ export async function killContainer(deps: RuntimeEffectDeps, d: Entry): Promise<
   const started = deps.clock.now().getTime();
   let hook: HookResult | undefined;
   if (preStop && gracePeriodSeconds > 0) {
-    hook = await runHook(preStop, { cri: deps.cri, containerId, podIP, timeoutSeconds: gracePeriodSeconds, sleep: (ms) => deps.clock.sleep(ms) });
+    hook = await runHook(d.pod ? hookWithHeaders(preStop, d.pod.uid, name, 'preStop') : preStop, { cri: deps.cri, containerId, podIP, timeoutSeconds: gracePeriodSeconds, sleep: (ms) => deps.clock.sleep(ms) });
   }
   const spent = (deps.clock.now().getTime() - started) / 1000;
   const timeout = gracePeriodSeconds <= 0 ? 0 : Math.max(MIN_STOP_SECONDS, Math.ceil(gracePeriodSeconds - spent));

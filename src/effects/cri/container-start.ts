@@ -5,6 +5,8 @@ import type { ContainerConfig } from '../../adapters/cri/index.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
 import type { ContainerPlan, SandboxPlan } from '../../reducers/pods/plans.ts';
+import { envOwner } from '../../runtime/secret-values.ts';
+import { hookWithHeaders } from '../../runtime/withheld-headers.ts';
 import { runHook } from '../hooks.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 import { ContainerConfigError, expand, finishEnv } from './env.ts';
@@ -94,7 +96,7 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
   }
   let vars: Map<string, string>;
   try {
-    vars = await finishEnv(plan, sandbox.namespace, deps);
+    vars = await finishEnv(plan, sandbox.namespace, deps, envOwner(sandbox.uid, plan.name));
   } catch (e) {
     if (e instanceof ContainerConfigError) return failed('config', 'CreateContainerConfigError', e.message);
     return failed('config', 'CreateContainerConfigError', message(e));
@@ -127,7 +129,7 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     },
   };
   if (plan.postStart) {
-    const hook = await runHook(plan.postStart, { cri: deps.cri, containerId: id, podIP: undefined, ports: plan.ports, timeoutSeconds: 30, sleep: (ms) => deps.clock.sleep(ms) });
+    const hook = await runHook(hookWithHeaders(plan.postStart, sandbox.uid, plan.name, 'postStart'), { cri: deps.cri, containerId: id, podIP: undefined, ports: plan.ports, timeoutSeconds: 30, sleep: (ms) => deps.clock.sleep(ms) });
     if (!hook.ok) {
       // Upstream kills a container whose postStart hook failed; it is then restarted per policy.
       await deps.cri.stopContainer(id, 2).catch(() => undefined);

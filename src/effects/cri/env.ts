@@ -1,6 +1,7 @@
 // Finishes a container's environment: configMap/secret values looked up now (they never enter the
 // log), then $(VAR) references expanded as upstream (expansion.go): $$ escapes, unknown stays as is.
 import type { ContainerPlan } from '../../reducers/pods/plans.ts';
+import { replace } from '../../runtime/secret-values.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 
 export class ContainerConfigError extends Error {}
@@ -12,8 +13,13 @@ export function expand(text: string, vars: Map<string, string>): string {
   });
 }
 
-export async function finishEnv(plan: ContainerPlan, namespace: string, deps: RuntimeEffectDeps): Promise<Map<string, string>> {
+/**
+ * `secretOwner`: the owner (src/runtime/secret-values.ts) under which values read from Secrets are
+ * registered, so that an error echoing the expanded command cannot carry them into the log.
+ */
+export async function finishEnv(plan: ContainerPlan, namespace: string, deps: RuntimeEffectDeps, secretOwner?: string): Promise<Map<string, string>> {
   const vars = new Map<string, string>();
+  const secretValues: string[] = [];
   const source = async (kind: 'configMap' | 'secret', name: string) => {
     if (!deps.lookup) throw new ContainerConfigError(`${kind} "${name}" cannot be read: the agent runs without an API server`);
     return kind === 'configMap' ? deps.lookup.configMap(namespace, name) : deps.lookup.secret(namespace, name);
@@ -26,6 +32,7 @@ export async function finishEnv(plan: ContainerPlan, namespace: string, deps: Ru
       if (from.optional) continue;
       throw new ContainerConfigError(`${kind} "${name}" not found`);
     }
+    if (kind === 'secret') secretValues.push(...Object.values(data));
     for (const [k, v] of Object.entries(data)) vars.set(`${from.prefix ?? ''}${k}`, v);
   }
   for (const e of plan.env) {
@@ -37,10 +44,13 @@ export async function finishEnv(plan: ContainerPlan, namespace: string, deps: Ru
         if (e.ref.optional) continue;
         throw new ContainerConfigError(data ? `couldn't find key ${e.ref.key} in ${e.ref.kind} ${namespace}/${e.ref.name}` : `${e.ref.kind} "${e.ref.name}" not found`);
       }
+      if (e.ref.kind === 'secret') secretValues.push(v);
       vars.set(e.name, v);
     } else {
       vars.set(e.name, expand(e.value ?? '', vars));
     }
   }
+  // registered before the container is created: the runtime's errors echo the expanded command
+  if (secretOwner) replace(secretOwner, secretValues);
   return vars;
 }

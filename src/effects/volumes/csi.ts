@@ -12,6 +12,7 @@ import type { AccessMode, VolumeCapability } from '../../adapters/csi/index.ts';
 import { getCsiDriver, getPersistentVolume, getPersistentVolumeClaim } from '../../adapters/kube/csi-objects.ts';
 import { isNotFound } from '../../adapters/kube/errors.ts';
 import { getSecret } from '../../adapters/kube/volume-sources.ts';
+import { register, volumeOwner } from '../../runtime/secret-values.ts';
 import { systemMounts } from '../../adapters/mount/index.ts';
 import type { VolumePlan } from '../../model/volume-plan.ts';
 import type { RegisteredCsiDriver, VolumeEffectDeps } from './deps.ts';
@@ -80,12 +81,15 @@ function podInfo(plan: VolumePlan, ephemeral: boolean): Record<string, string> {
   };
 }
 
-async function secretsOf(deps: VolumeEffectDeps, namespace: string, ref: { name?: string; namespace?: string } | undefined): Promise<Record<string, string> | undefined> {
+/** A CSI secret's values, registered under `owner` for scrubbing (drivers may echo them in errors). */
+async function secretsOf(deps: VolumeEffectDeps, namespace: string, ref: { name?: string; namespace?: string } | undefined, owner: string): Promise<Record<string, string> | undefined> {
   if (!ref?.name) return undefined;
   if (!deps.kube) throw new VolumeError('FailedMount', 'cannot read the CSI secret: the agent runs standalone');
   try {
     const s = await getSecret(deps.kube, ref.namespace ?? namespace, ref.name);
-    return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const values = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    register(owner, Object.values(values));
+    return values;
   } catch (e) {
     throw new VolumeError('FailedMount', isNotFound(e) ? `secret "${ref.name}" not found` : `cannot read secret "${ref.name}": ${errorMessage(e)}`);
   }
@@ -128,7 +132,7 @@ export async function setUpCsiVolume(deps: VolumeEffectDeps, plan: VolumePlan, v
     accessMode = ACCESS[pv.spec?.accessModes?.[0] ?? 'ReadWriteOnce'] ?? 'SINGLE_NODE_WRITER';
     capability = { mount: { fsType, mountFlags: pv.spec?.mountOptions ?? [] }, accessMode: { mode: accessMode } };
     context = { ...(csi.volumeAttributes ?? {}) };
-    secrets = await secretsOf(deps, plan.namespace, csi.nodePublishSecretRef);
+    secrets = await secretsOf(deps, plan.namespace, csi.nodePublishSecretRef, volumeOwner(plan.podUid, v.name));
     const driver = registered(deps, driverName);
     const policy = await driverPolicy(deps, driverName);
     if (policy.podInfoOnMount) Object.assign(context, podInfo(plan, false));
@@ -136,7 +140,7 @@ export async function setUpCsiVolume(deps: VolumeEffectDeps, plan: VolumePlan, v
     if (driver.capabilities.includes(STAGE_UNSTAGE)) {
       stagingPath = csiStagingDir(deps.rootDir, driverName, handle);
       await mkdir(stagingPath, { recursive: true, mode: 0o750 });
-      const stageSecrets = await secretsOf(deps, plan.namespace, csi.nodeStageSecretRef);
+      const stageSecrets = await secretsOf(deps, plan.namespace, csi.nodeStageSecretRef, volumeOwner(plan.podUid, v.name));
       try {
         await driver.client.nodeStageVolume({ volumeId: handle, stagingTargetPath: stagingPath, volumeCapability: capability, volumeContext: { ...(csi.volumeAttributes ?? {}) }, ...(stageSecrets ? { secrets: stageSecrets } : {}) });
       } catch (e) {
@@ -158,7 +162,7 @@ export async function setUpCsiVolume(deps: VolumeEffectDeps, plan: VolumePlan, v
   const policy = await driverPolicy(deps, driverName);
   if (!policy.modes.includes('Ephemeral')) throw new VolumeError('FailedMount', `CSI driver ${driverName} does not support inline ephemeral volumes (CSIDriver volumeLifecycleModes: ${policy.modes.join(',')})`);
   context = { ...(src.volumeAttributes ?? {}), ...(policy.podInfoOnMount ? podInfo(plan, true) : {}), 'csi.storage.k8s.io/ephemeral': 'true' };
-  secrets = await secretsOf(deps, plan.namespace, src.nodePublishSecretRef);
+  secrets = await secretsOf(deps, plan.namespace, src.nodePublishSecretRef, volumeOwner(plan.podUid, v.name));
   await publish(deps, plan, v, driver, { driverName, volumeHandle: handle, specVolID: v.name, volumeLifecycleMode: 'Ephemeral', podUID: plan.podUid, readOnly }, target, capability, context, secrets);
   await ownership(plan, target, policy, readOnly, fsType, 'SINGLE_NODE_WRITER');
   return { mount: { hostPath: target, ...(readOnly ? { readOnly } : {}) }, record: { name: v.name, kind: 'csi', hostPath: target, ...(readOnly ? { readOnly } : {}) } };

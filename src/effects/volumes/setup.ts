@@ -11,10 +11,12 @@ import { setUpCsiVolume } from './csi.ts';
 import type { VolumeEffectDeps } from './deps.ts';
 import { errorMessage, VolumeError } from './errors.ts';
 import { checkHostPath } from './host-path.ts';
-import { volumeDir, volumeKind } from './layout.ts';
+import { podDir, volumeDir, volumeKind } from './layout.ts';
+import { ensurePodDirs } from '../../adapters/fs/private-dirs.ts';
 import { setVolumeOwnership } from './ownership.ts';
 import * as S from './sources.ts';
 import { tokenDue, tokenOnDisk } from './token.ts';
+import { replace, volumeOwner } from '../../runtime/secret-values.ts';
 
 type Vol = VolumePlan['volumes'][number];
 
@@ -29,6 +31,7 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
   const volumes: VolumeRecord[] = [];
   for (const v of plan.volumes) {
     try {
+      await ensurePodDirs(podDir(deps.rootDir, plan.podUid));
       const r = await setUpVolume(deps, plan, v);
       mounts[v.name] = r.mount;
       volumes.push(r.record);
@@ -40,8 +43,14 @@ export async function setUpVolumes(deps: VolumeEffectDeps, d: Entry): Promise<Ou
   return [{ type: 'PodVolumesSetUp', pod: d.pod, data: { mounts, volumes } }];
 }
 
-/** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected). */
+/** Builds the payload of an atomic-writer volume (configMap, secret, downwardAPI, projected); its secret and token contents become what the volume holds for scrubbing (every log line). */
 export async function buildPayload(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
+  const built = await buildContents(deps, plan, v, dir, now);
+  replace(volumeOwner(plan.podUid, v.name), built.secretValues);
+  return built;
+}
+
+async function buildContents(deps: VolumeEffectDeps, plan: VolumePlan, v: Vol, dir: string, now: Date): Promise<S.Built> {
   const kind = volumeKind(v);
   const gid = plan.fsGroup;
   const alloc = deps.allocatable?.();

@@ -55,9 +55,11 @@ export interface Built {
   resourceVersions: Record<string, string>;
   /** token paths written (for the refresh source) */
   tokens: { path: string; audience: string; expirationSeconds: number }[];
+  /** the secret and token contents among the payload, to register for scrubbing (never logged) */
+  secretValues: Buffer[];
 }
 
-const empty = (): Built => ({ payload: {}, resourceVersions: {}, tokens: [] });
+const empty = (): Built => ({ payload: {}, resourceVersions: {}, tokens: [], secretValues: [] });
 
 function needKube(kube: KubeClients | undefined, what: string): KubeClients {
   if (!kube) throw new VolumeError('FailedMount', `cannot set up ${what}: the agent runs standalone (no API server)`);
@@ -99,7 +101,7 @@ export async function configMapPayload(kube: KubeClients | undefined, namespace:
   const data: Record<string, Buffer> = {};
   for (const [key, v] of Object.entries(cm.data ?? {})) data[key] = Buffer.from(v, 'utf8');
   for (const [key, v] of Object.entries(cm.binaryData ?? {})) data[key] = Buffer.from(v, 'base64');
-  return { payload: project('configmap', name, data, src.items, mode, src.optional ?? false, gid), resourceVersions: { [`configmap/${name}`]: cm.metadata?.resourceVersion ?? '' }, tokens: [] };
+  return { payload: project('configmap', name, data, src.items, mode, src.optional ?? false, gid), resourceVersions: { [`configmap/${name}`]: cm.metadata?.resourceVersion ?? '' }, tokens: [], secretValues: [] };
 }
 
 export async function secretPayload(kube: KubeClients | undefined, namespace: string, src: { name?: string; items?: KeyToPath[]; optional?: boolean }, mode: number, gid?: number): Promise<Built> {
@@ -117,7 +119,7 @@ export async function secretPayload(kube: KubeClients | undefined, namespace: st
   }
   const data: Record<string, Buffer> = {};
   for (const [key, v] of Object.entries(s.data ?? {})) data[key] = Buffer.from(v, 'base64');
-  return { payload: project('secret', name, data, src.items, mode, src.optional ?? false, gid), resourceVersions: { [`secret/${name}`]: s.metadata?.resourceVersion ?? '' }, tokens: [] };
+  return { payload: project('secret', name, data, src.items, mode, src.optional ?? false, gid), resourceVersions: { [`secret/${name}`]: s.metadata?.resourceVersion ?? '' }, tokens: [], secretValues: Object.values(data) };
 }
 
 export function downwardPayload(plan: VolumePlan, items: DownwardItem[], mode: number, allocatable?: Record<string, string>, gid?: number): Built {
@@ -129,7 +131,7 @@ export function downwardPayload(plan: VolumePlan, items: DownwardItem[], mode: n
       throw new VolumeError('FailedMount', `downwardAPI item ${it.path}: ${(e as Error).message}`);
     }
   }
-  return { payload, resourceVersions: {}, tokens: [] };
+  return { payload, resourceVersions: {}, tokens: [], secretValues: [] };
 }
 
 /** Upstream's default for a projected token without expirationSeconds (the API server fills 3600). */
@@ -147,7 +149,7 @@ export async function tokenPayload(kube: KubeClients | undefined, plan: VolumePl
       expirationSeconds,
       pod: { name: plan.podName, uid: plan.podUid },
     });
-    return { payload: { [p.path]: { data: Buffer.from(tok.token, 'utf8'), mode, ...(gid !== undefined ? { gid } : {}) } }, resourceVersions: {}, tokens: [{ path: p.path, audience: p.audience ?? '', expirationSeconds }] };
+    return { payload: { [p.path]: { data: Buffer.from(tok.token, 'utf8'), mode, ...(gid !== undefined ? { gid } : {}) } }, resourceVersions: {}, tokens: [{ path: p.path, audience: p.audience ?? '', expirationSeconds }], secretValues: [Buffer.from(tok.token, 'utf8')] };
   } catch (e) {
     throw new VolumeError('FailedMount', `failed to fetch token for service account "${plan.serviceAccountName}": ${(e as Error).message}`);
   }
@@ -157,6 +159,7 @@ function merge(into: Built, b: Built): void {
   Object.assign(into.payload, b.payload);
   Object.assign(into.resourceVersions, b.resourceVersions);
   into.tokens.push(...b.tokens);
+  into.secretValues.push(...b.secretValues);
 }
 
 /**
@@ -175,6 +178,7 @@ export async function projectedPayload(kube: KubeClients | undefined, plan: Volu
       if (have) {
         out.payload[s.serviceAccountToken.path] = { data: have, mode, ...(gid !== undefined ? { gid } : {}) };
         out.tokens.push({ path: s.serviceAccountToken.path, audience: s.serviceAccountToken.audience ?? '', expirationSeconds: s.serviceAccountToken.expirationSeconds ?? DEFAULT_TOKEN_SECONDS });
+        out.secretValues.push(have);
       } else merge(out, await tokenPayload(kube, plan, s.serviceAccountToken, mode, gid));
     } else throw new VolumeError('FailedMount', `unsupported projected volume source: ${Object.keys(s).join(',') || 'empty'}`);
   }

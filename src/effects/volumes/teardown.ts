@@ -10,6 +10,7 @@ import { tearDownCsiVolume } from './csi.ts';
 import type { VolumeEffectDeps } from './deps.ts';
 import { errorMessage, VolumeError } from './errors.ts';
 import { podDir, podVolumesDir, volumeDir, volumeKind } from './layout.ts';
+import { podOwners, releaseAll } from '../../runtime/secret-values.ts';
 
 export async function tearDownVolumes(deps: VolumeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { plan } = d.data as { plan: VolumePlan };
@@ -23,6 +24,8 @@ export async function tearDownVolumes(deps: VolumeEffectDeps, d: Entry): Promise
     }
   }
   await removeEmptyDirs(deps, plan.podUid);
+  // The pod's containers and volumes are gone: its secret values need no scrubbing any more.
+  releaseAll(podOwners(plan.podUid));
   return [{ type: 'PodVolumesTornDown', pod: d.pod, data: { volumes: done } }];
 }
 

@@ -1,0 +1,41 @@
+// The node log's directory is 0700 and every file in it 0600, including the files LevelDB creates
+// long after start-up (tables written when the memtable is flushed, a new MANIFEST, LOG).
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guardLogDir } from '../../src/adapters/fs/private-dirs.ts';
+import { LogStore } from '../../src/adapters/store/index.ts';
+
+describe('log directory permissions', function () {
+  this.timeout(120_000);
+  it('files LevelDB creates while the log is open (new .ldb tables) are 0600, the directory 0700', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgerlet-logperm-'));
+    const dir = join(root, 'log');
+    const guard = await guardLogDir(dir);
+    const store = await LogStore.open(dir);
+    try {
+      // ~9 MB of entries: more than LevelDB's 4 MB write buffer, so tables are flushed while open
+      const pad = 'x'.repeat(300);
+      for (let i = 0; i < 30_000; i += 1000) {
+        await store.append(Array.from({ length: 1000 }, (_, j) => ({ kind: 'observation' as const, type: 'Filler', source: 'test', at: new Date(Date.UTC(2024, 0, 1) + i + j), data: { pad, i: i + j } })));
+      }
+      let tables: string[] = [];
+      let loose: string[] = [];
+      for (let t = 0; t < 100; t++) {
+        const files = readdirSync(dir);
+        tables = files.filter((f) => f.endsWith('.ldb'));
+        loose = files.filter((f) => (statSync(join(dir, f)).mode & 0o777) !== 0o600);
+        if (tables.length && !loose.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(tables, 'tables flushed while open').to.not.be.empty;
+      expect(loose, 'files not 0600').to.deep.equal([]);
+      expect(statSync(dir).mode & 0o777).to.equal(0o700);
+    } finally {
+      await store.close();
+      guard.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
