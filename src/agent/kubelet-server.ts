@@ -5,6 +5,8 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAgentState } from '../reducers/index.ts';
+import { stat } from 'node:fs/promises';
+import { rotatedFiles } from '../adapters/fs/container-log-files.ts';
 import { writeLog, type LogOptions, type LogRead } from '../adapters/fs/cri-log.ts';
 import type { KubeletAuth } from './kubelet-auth.ts';
 import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
@@ -124,14 +126,28 @@ async function containerLogs(o: KubeletServerOptions, req: IncomingMessage, res:
   if (q.get('follow') !== 'true' || !target.running || budget <= 0) return void res.end();
   // Follow: poll for whole new lines until the client goes away or this instance stops running.
   let offset = read.next;
+  let ino = read.ino;
   const uid = rec!.ref.uid;
   const poll = o.followPollMs ?? 250;
   while (!closed && budget > 0) {
     await new Promise((r) => setTimeout(r, poll));
     const running = stillRunning(o.state().pods, uid, container, target.containerId);
+    // Rotated since the last poll: finish the old file (now the newest `<log>.<time>`), then start the new one.
+    const now = await stat(file).catch(() => undefined);
+    if (now && now.ino !== ino) {
+      const old = (await rotatedFiles(file)).filter((f) => !f.endsWith('.gz')).at(-1);
+      if (old && (await stat(old).catch(() => undefined))?.ino === ino) {
+        const rest = await writeLog(old, { from: offset, timestamps: opts.timestamps, limitBytes: budget }, write).catch(() => undefined);
+        budget -= rest?.written ?? 0;
+      }
+      offset = 0;
+      ino = now.ino;
+      if (budget <= 0) break;
+    }
     const next = await writeLog(file, { from: offset, timestamps: opts.timestamps, limitBytes: budget }, write).catch(() => undefined);
     if (!next) break;
     offset = next.next;
+    ino = next.ino;
     budget -= next.written;
     if (next.written === 0 && !running) break;
   }

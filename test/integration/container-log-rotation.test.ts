@@ -2,6 +2,7 @@
 // ReopenContainerLog at containerLogMaxSize, older files are gzip-compressed, at most
 // containerLogMaxFiles remain, nothing in between is lost, and `kubectl logs` keeps working.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,10 @@ describe('container log rotation on the testbed', function () {
       return p.status?.phase === 'Running' ? (p.metadata.uid as string) : undefined;
     });
     const logDir = `/var/log/pods/default_chatty_${uid}/chatty`;
+    // A follower from before the first rotation: it must see every line, across rotations.
+    const follower = spawn(join(env.TESTBED_BIN, 'kubectl'), ['--kubeconfig', env.TESTBED_ADMIN_KUBECONFIG, 'logs', '-f', 'chatty'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    follower.stdout.on('data', (d) => (followed += d));
     const files = await waitFor('a compressed rotated log', async () => {
       const names = readdirSync(logDir).sort();
       return names.some((n) => n.endsWith('.gz')) ? names : undefined;
@@ -61,6 +66,18 @@ describe('container log rotation on the testbed', function () {
     expect(numbers.length).to.be.above(300);
     // Consecutive across every file boundary: rotation through ReopenContainerLog drops nothing.
     for (let i = 1; i < numbers.length; i++) expect(numbers[i], `after line ${numbers[i - 1]}`).to.equal(numbers[i - 1] + 1);
+
+    // Two more rotations with the follower attached, then its output must be gapless.
+    const rotationsSeen = (await waitFor('two more rotations', async () => {
+      const now = readdirSync(logDir).filter((n) => n !== '0.log').sort();
+      return now.length > 0 && now[now.length - 1] > rotated[rotated.length - 1] ? now : undefined;
+    }, 120_000, 500));
+    expect(rotationsSeen.length).to.be.at.most(2);
+    await new Promise((r) => setTimeout(r, 3000));
+    follower.kill();
+    const seen = lineNumbers(followed.split('\n').map((l) => ` F ${l}`).join('\n'));
+    expect(seen.length).to.be.above(300);
+    for (let i = 1; i < seen.length; i++) expect(seen[i], `kubectl logs -f after line ${seen[i - 1]}`).to.equal(seen[i - 1] + 1);
 
     const tail = await kubectl(env, ['logs', 'chatty', '--tail=1']).catch((e: Error) => {
       throw new Error(`${e.message}\nagent's kubelet API lines:\n${agent!.output().split('\n').filter((l) => /kubelet API/.test(l)).join('\n')}`);

@@ -115,6 +115,8 @@ export interface LogRead {
   next: number;
   /** Bytes of output written. */
   written: number;
+  /** The file read (its inode): a follow notices the live file was rotated away when this changes. */
+  ino: number;
 }
 
 /**
@@ -126,10 +128,10 @@ export interface LogRead {
 export async function writeLog(path: string, opts: LogOptions & { from?: number }, write: (text: string) => void | Promise<void>): Promise<LogRead> {
   const fh = await open(path, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const { size, ino } = await fh.stat();
     const from = opts.from !== undefined && opts.from <= size ? opts.from : 0;
     const end = await lastLineEnd(fh, size);
-    if (end <= from) return { next: Math.max(from, end), written: 0 };
+    if (end <= from) return { next: Math.max(from, end), written: 0, ino };
     const start = opts.tailLines !== undefined && opts.tailLines >= 0 ? Math.max(from, await tailOffset(fh, end, opts.tailLines)) : from;
     let budget = opts.limitBytes ?? Infinity;
     let pending = '';
@@ -157,7 +159,7 @@ export async function writeLog(path: string, opts: LogOptions & { from?: number 
       }
     }
     await flush();
-    return { next: end, written };
+    return { next: end, written, ino };
   } finally {
     await fh.close();
   }
