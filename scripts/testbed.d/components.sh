@@ -49,6 +49,7 @@ auth_registry_healthy() {
 }
 
 up_auth_registry() {
+  command -v htpasswd >/dev/null || die "htpasswd is missing (Debian's apache2-utils): run scripts/install"
   mkdir -p "${AUTH_REGISTRY_DIR}/storage"
   chmod 0700 "$AUTH_REGISTRY_DIR"
   if [ ! -s "${AUTH_REGISTRY_DIR}/password" ]; then
