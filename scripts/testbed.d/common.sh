@@ -21,6 +21,12 @@ TESTBED_CNI_SUBNET="${TESTBED_CNI_SUBNET:-10.88.0.0/16}"
 TESTBED_CNI_BRIDGE="${TESTBED_CNI_BRIDGE:-ledgerlet0}"
 TESTBED_SERVICE_CIDR="${TESTBED_SERVICE_CIDR:-10.96.0.0/12}"
 TESTBED_REGISTRY="127.0.0.1:${TESTBED_REGISTRY_PORT}"
+# The second registry, which requires HTTP basic authentication (imagePullSecrets tests). Its
+# password is made at the first `up` and kept (0600) beside its htpasswd file.
+TESTBED_AUTH_REGISTRY_PORT="${TESTBED_AUTH_REGISTRY_PORT:-$((TESTBED_REGISTRY_PORT + 100))}"
+TESTBED_AUTH_REGISTRY="127.0.0.1:${TESTBED_AUTH_REGISTRY_PORT}"
+TESTBED_AUTH_REGISTRY_USER="${TESTBED_AUTH_REGISTRY_USER:-ledgerlet-puller}"
+AUTH_REGISTRY_DIR="${TESTBED_DIR}/auth-registry"
 
 # The one Kubernetes pin: read from the wrapper module, never written twice.
 K8S_MODULE_DIR="${REPO_ROOT}/testbed/k8s"
@@ -37,6 +43,7 @@ BUSYBOX_TAG="${BUSYBOX_TAG:-1.35.0}"
 PAUSE_TAG="${PAUSE_TAG:-3.10-ledgerlet}"
 TESTBED_IMAGE_BUSYBOX="${TESTBED_REGISTRY}/ledgerlet/busybox:${BUSYBOX_TAG}"
 TESTBED_IMAGE_PAUSE="${TESTBED_REGISTRY}/ledgerlet/pause:${PAUSE_TAG}"
+TESTBED_AUTH_IMAGE_BUSYBOX="${TESTBED_AUTH_REGISTRY}/ledgerlet/busybox:${BUSYBOX_TAG}"
 agnhost_tag() {
   local v
   v="$(cat "${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo /root/go/pkg/mod)}/k8s.io/kubernetes@${K8S_VERSION}/test/images/agnhost/VERSION" 2>/dev/null || true)"

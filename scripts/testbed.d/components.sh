@@ -12,6 +12,8 @@ render() { # template output : fill @NAME@ placeholders
       -e "s|@CNI_SUBNET@|${TESTBED_CNI_SUBNET}|g" \
       -e "s|@REGISTRY@|${TESTBED_REGISTRY}|g" \
       -e "s|@REGISTRY_DIR@|${TESTBED_DIR}/registry/storage|g" \
+      -e "s|@AUTH_REGISTRY@|${TESTBED_AUTH_REGISTRY}|g" \
+      -e "s|@AUTH_REGISTRY_DIR@|${AUTH_REGISTRY_DIR}|g" \
       "$tmpl" > "${out}.tmp"
   mv -f "${out}.tmp" "$out"
 }
@@ -33,6 +35,40 @@ up_registry() {
   mkdir -p "${TESTBED_DIR}/registry/storage"
   start_bg registry /usr/bin/docker-registry serve "${TESTBED_DIR}/registry/config.yml"
   wait_for registry 60 registry_healthy || die "registry did not answer on ${TESTBED_REGISTRY}; see ${LOG_DIR}/registry.log"
+}
+
+# --- registry with authentication ------------------------------------------------------------
+auth_registry_password() { cat "${AUTH_REGISTRY_DIR}/password" 2>/dev/null; }
+
+# healthy: refuses an anonymous request with 401 and accepts the testbed's credentials
+auth_registry_healthy() {
+  local code
+  code="$(curl -sS -o /dev/null -w '%{http_code}' "http://${TESTBED_AUTH_REGISTRY}/v2/")" || return 1
+  [ "$code" = 401 ] || return 1
+  curl -fsS -o /dev/null -K - <<<"user = \"${TESTBED_AUTH_REGISTRY_USER}:$(auth_registry_password)\"" "http://${TESTBED_AUTH_REGISTRY}/v2/"
+}
+
+up_auth_registry() {
+  command -v htpasswd >/dev/null || die "htpasswd is missing (Debian's apache2-utils): run scripts/install"
+  mkdir -p "${AUTH_REGISTRY_DIR}/storage"
+  chmod 0700 "$AUTH_REGISTRY_DIR"
+  if [ ! -s "${AUTH_REGISTRY_DIR}/password" ]; then
+    (umask 077; openssl rand -hex 16 > "${AUTH_REGISTRY_DIR}/password")
+  fi
+  # bcrypt (-B), the only hash distribution's htpasswd accepts; the password goes in on stdin (-i)
+  local want
+  want="$(printf '%s %s' "$TESTBED_AUTH_REGISTRY_USER" "$(auth_registry_password)" | sha256_of)"
+  if [ ! -s "${AUTH_REGISTRY_DIR}/htpasswd" ] || [ "$(cat "${AUTH_REGISTRY_DIR}/htpasswd.key" 2>/dev/null)" != "$want" ]; then
+    auth_registry_password | htpasswd -B -i -c "${AUTH_REGISTRY_DIR}/htpasswd" "$TESTBED_AUTH_REGISTRY_USER" 2>/dev/null
+    echo "$want" > "${AUTH_REGISTRY_DIR}/htpasswd.key"
+    stop_pid_group auth-registry # it reads the file at start
+  fi
+  render "${REPO_ROOT}/testbed/registry/auth-config.yml.in" "${AUTH_REGISTRY_DIR}/config.yml"
+  if is_running auth-registry && auth_registry_healthy; then return 0; fi
+  stop_pid_group auth-registry
+  ensure_port_free "$TESTBED_AUTH_REGISTRY_PORT" auth-registry
+  start_bg auth-registry /usr/bin/docker-registry serve "${AUTH_REGISTRY_DIR}/config.yml"
+  wait_for auth-registry 60 auth_registry_healthy || die "the authenticating registry did not answer on ${TESTBED_AUTH_REGISTRY}; see ${LOG_DIR}/auth-registry.log"
 }
 
 # --- containerd ----------------------------------------------------------------------------
@@ -170,4 +206,4 @@ clean_leftovers() {
   done
 }
 
-ALL_COMPONENTS=(registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler)
+ALL_COMPONENTS=(registry auth-registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler)

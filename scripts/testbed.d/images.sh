@@ -124,6 +124,30 @@ push_image() { # name
   echo "${key} ${ref}" > "$pushed"
 }
 
+# busybox again, into the registry that requires authentication (skopeo logs in with --dest-creds)
+push_auth_images() {
+  local layout key pushed creds
+  layout="$(build_image busybox)"
+  key="$(cat "${IMAGES_CACHE}/busybox/key")"
+  pushed="${AUTH_REGISTRY_DIR}/pushed-busybox"
+  creds="${TESTBED_AUTH_REGISTRY_USER}:$(auth_registry_password)"
+  if [ -f "$pushed" ] && [ "$(cat "$pushed")" = "${key} ${TESTBED_AUTH_IMAGE_BUSYBOX}" ] && auth_registry_has "$TESTBED_AUTH_IMAGE_BUSYBOX"; then
+    return 0
+  fi
+  log "pushing ${TESTBED_AUTH_IMAGE_BUSYBOX}"
+  skopeo copy --quiet --insecure-policy --dest-tls-verify=false --dest-creds "$creds" "oci:${layout}:latest" "docker://${TESTBED_AUTH_IMAGE_BUSYBOX}" >&2
+  auth_registry_has "$TESTBED_AUTH_IMAGE_BUSYBOX" || die "the authenticating registry does not serve ${TESTBED_AUTH_IMAGE_BUSYBOX} after push"
+  echo "${key} ${TESTBED_AUTH_IMAGE_BUSYBOX}" > "$pushed"
+}
+
+auth_registry_has() { # ref
+  local ref="$1" repo tag
+  repo="${ref#*/}"; tag="${repo##*:}"; repo="${repo%:*}"
+  curl -fsS -o /dev/null -K - -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://${TESTBED_AUTH_REGISTRY}/v2/${repo}/manifests/${tag}" <<<"user = \"${TESTBED_AUTH_REGISTRY_USER}:$(auth_registry_password)\""
+}
+
 push_all_images() {
   push_image busybox
   push_image pause

@@ -111,6 +111,15 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
             throw e;
           }
         },
+        pullSecret: async (ns, name) => {
+          try {
+            const s = await getSecret(clients, ns, name);
+            return { type: s.type, data: decodeBase64Map(s.data) };
+          } catch (e) {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
       },
     }),
     PodStatusChanged: (d) => patchStatus(clients, d),

@@ -112,6 +112,8 @@ export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
   hostname: t.string,
   subdomain: t.string,
   serviceAccountName: t.string,
+  /** Names of kubernetes.io/dockerconfigjson (or dockercfg) secrets in the pod's namespace. */
+  imagePullSecrets: t.array(obj('LocalObjectReference', {}, { name: t.string })),
   automountServiceAccountToken: t.boolean,
   volumes: t.array(Volume),
   securityContext: obj('PodSecurityContext', {}, {

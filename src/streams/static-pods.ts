@@ -17,7 +17,9 @@
 //                                       before the observations of a scan.
 //   PodObserved {pod, origin, file}     a new uid, or a known uid whose manifest changed (only when
 //                                       the manifest sets metadata.uid itself).
-//   ManifestRejected {file, problems}   once per distinct (file, content, problems).
+//   ManifestRejected {file, problems}   once per distinct (file, content): keyed by the content's
+//                                       sha256 (size and mtime for a file over the size limit, which
+//                                       is not read); its problems depend only on that content.
 //   StaticPodsListed {uids}             after the first complete scan, then after each scan that
 //                                       removed or observed a pod.
 //   StaticPodPathUnreadable {dir, error} once per distinct error; a missing path counts as an
@@ -90,7 +92,7 @@ function isManifestName(name: string): boolean {
 /** The scanning state machine, separate from the Observable plumbing so each scan is one call. */
 export class StaticPodScanner {
   private known = new Map<string, Known>();
-  private rejected = new Map<string, string>();
+  private rejected = new Map<string, { key: string; problems: string[] }>();
   private unreadable: string | undefined;
   private listed = false;
   private readonly path: string;
@@ -146,6 +148,9 @@ export class StaticPodScanner {
       return { file, kind: 'rejected', problems: [`cannot read: ${errText(e)}`], contentKey: `error:${errText(e)}` };
     }
     const contentKey = createHash('sha256').update(buf).digest('hex');
+    // An unchanged rejected file is not parsed again: a hostile one may be slow to parse.
+    const before = this.rejected.get(file);
+    if (before?.key === contentKey) return { file, kind: 'rejected', problems: before.problems, contentKey };
     const r = staticPodFromManifest(buf.toString('utf8'), file, this.opts.nodeName, seenAt);
     if (isLeft(r)) return { file, kind: 'rejected', problems: r.left, contentKey };
     return { file, kind: 'pod', sp: r.right };
@@ -236,11 +241,12 @@ export class StaticPodScanner {
     }
     this.known = new Map([...next].map(([uid, { sp: _sp, ...k }]) => [uid, k]));
 
-    const stillRejected = new Map<string, string>();
+    const stillRejected = new Map<string, { key: string; problems: string[] }>();
     for (const r of rejections.sort((a, b) => (a.file < b.file ? -1 : 1))) {
-      const key = `${r.contentKey}\n${r.problems.join('\n')}`;
-      stillRejected.set(r.file, key);
-      if (this.rejected.get(r.file) !== key) out.push(draft('ManifestRejected', { file: r.file, problems: r.problems }));
+      // Keyed by what the file holds, not by the message: an unchanged bad file is reported once.
+      const key = r.contentKey;
+      stillRejected.set(r.file, { key, problems: r.problems });
+      if (this.rejected.get(r.file)?.key !== key) out.push(draft('ManifestRejected', { file: r.file, problems: r.problems }));
     }
     this.rejected = stillRejected;
 

@@ -10,8 +10,8 @@ import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import type { ObservationDraft } from '../../src/model/entry.ts';
 import type { Pod } from '../../src/model/pod.ts';
 import { VirtualClock } from '../../src/runtime/virtual-clock.ts';
-import { StaticPodScanner, staticPods$ } from '../../src/streams/static-pods.ts';
-import { canonicalJson, staticPodFromManifest, staticPodUid } from '../../src/streams/static-pod-identity.ts';
+import { MAX_MANIFEST_BYTES, StaticPodScanner, staticPods$ } from '../../src/streams/static-pods.ts';
+import { MAX_MANIFEST_DEPTH, canonicalJson, staticPodFromManifest, staticPodUid } from '../../src/streams/static-pod-identity.ts';
 import { ManifestRejected, StaticPodObserved, StaticPodRemoved, StaticPodsListed } from '../../src/model/runtime-observations.ts';
 
 /** Every payload must satisfy the contract codec of its type (src/model/runtime-observations.ts). */
@@ -188,10 +188,10 @@ describe('staticPods$ (real files, virtual clock)', () => {
       }),
     );
     expect(rejected).to.have.all.keys('noimage.yaml', 'svc.json', 'nocontainers.yml', 'badname.yaml', 'empty.yaml', 'two.yaml');
-    expect(rejected['noimage.yaml']).to.include('container main: image is required');
+    expect(rejected['noimage.yaml']).to.include('spec.containers[0].image: Required value');
     expect(rejected['svc.json']).to.include('kind: expected "Pod", got "Service"');
     expect(rejected['nocontainers.yml']).to.match(/spec\.containers/);
-    expect(rejected['badname.yaml']).to.include('metadata.name "Bad_Name"');
+    expect(rejected['badname.yaml']).to.include('metadata.name: Invalid value: "Bad_Name"');
     expect(rejected['empty.yaml']).to.include('manifest is empty');
     expect(rejected['two.yaml']).to.include('2 YAML documents');
     expect(seen.at(-1)).to.deep.include({ type: 'StaticPodsListed', data: { uids: [] } });
@@ -284,6 +284,73 @@ describe('staticPods$ (real files, virtual clock)', () => {
     await clock.advance(RESYNC * 3);
     expect(clock.pendingTimers).to.equal(0);
     expect(types()).to.deep.equal(['StaticPodsListed']);
+  });
+});
+
+describe('hostile manifests (real files)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ledgerlet-static-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const deep = (n: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n  containers: [{name: a, image: b}]\n  x: ${'['.repeat(n)}${']'.repeat(n)}\n`;
+  const HOSTILE: Record<string, string> = {
+    'uid.yaml': manifest('uid', 'busybox:1.36', '  uid: ../../../../tmp/pwned\n'),
+    'name.yaml': manifest('../../../../tmp/pwned'),
+    'ns.yaml': manifest('ns', 'busybox:1.36', '  namespace: ../../etc\n'),
+    'deep.yaml': deep(200_000),
+    'deep-mid.yaml': deep(500),
+    'deep.json': JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dj' }, spec: { containers: [{ name: 'a', image: 'b' }] } }).replace('"spec":{', `"spec":{"x":${'['.repeat(50_000)}${']'.repeat(50_000)},`),
+    'dup.yaml': `apiVersion: v1\nkind: Pod\nmetadata: {name: dup}\nspec:\n  containers:\n    - {name: main, image: b}\n    - {name: main, image: b}\n`,
+    'subpath.yaml': `apiVersion: v1\nkind: Pod\nmetadata: {name: sp}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers:\n    - name: main\n      image: b\n      volumeMounts: [{name: v, mountPath: /x, subPath: ../../etc}]\n`,
+  };
+
+  it('rejects each once with a readable, stable message; the valid pod next to them runs; a fixed one recovers', async () => {
+    for (const [f, text] of Object.entries(HOSTILE)) writeFileSync(join(dir, f), text);
+    writeFileSync(join(dir, 'huge.yaml'), Buffer.alloc(MAX_MANIFEST_BYTES + 1, 'a'));
+    writeFileSync(join(dir, 'good.yaml'), manifest('good'));
+    const scanner = new StaticPodScanner({ dir, nodeName: 'n1', clock: new VirtualClock() });
+    const first = await scanner.scan();
+    const rejected = Object.fromEntries(first.filter((d) => d.type === 'ManifestRejected').map((d) => {
+      const r = d.data as { file: string; problems: string[] };
+      return [r.file.slice(dir.length + 1), r.problems];
+    }));
+    expect(Object.keys(rejected).sort()).to.deep.equal([...Object.keys(HOSTILE), 'huge.yaml'].sort());
+    expect(rejected['uid.yaml'][0]).to.match(/^metadata\.uid: Invalid value: "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/pwned": must consist of/);
+    expect(rejected['name.yaml'][0]).to.match(/^metadata\.name: Invalid value: "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/pwned": a lowercase RFC 1123 subdomain/);
+    expect(rejected['ns.yaml'][0]).to.match(/^metadata\.namespace: Invalid value: "\.\.\/\.\.\/etc"/);
+    for (const f of ['deep.yaml', 'deep-mid.yaml', 'deep.json']) expect(rejected[f], f).to.deep.equal([`manifest nests objects or lists more than ${MAX_MANIFEST_DEPTH} levels deep`]);
+    expect(rejected['dup.yaml']).to.deep.equal(['spec.containers[1].name: Duplicate value: "main"']);
+    expect(rejected['subpath.yaml']).to.deep.equal(['spec.containers[0].volumeMounts[0].subPath: Invalid value: "../../etc": must not contain \'..\'']);
+    expect(rejected['huge.yaml']).to.deep.equal([`manifest is ${MAX_MANIFEST_BYTES + 1} bytes; the limit is ${MAX_MANIFEST_BYTES}`]);
+    // the valid manifest runs, and no path of the hostile ones reaches an observed pod
+    const observed = first.filter((d) => d.type === 'PodObserved');
+    expect(observed.map((d) => d.pod!.name)).to.deep.equal(['good-n1']);
+    expect(JSON.stringify(first)).to.not.include('"uid":"../');
+    // rescans (periodic and notified) log nothing new: the messages do not vary
+    for (let i = 0; i < 3; i++) expect(await scanner.scan(i % 2 ? 'notify' : 'resync')).to.deep.equal([]);
+    // fixing a manifest brings its pod in, and only that
+    writeFileSync(join(dir, 'dup.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: dup}\nspec:\n  containers:\n    - {name: main, image: b}\n    - {name: side, image: b}\n`);
+    const fixed = await scanner.scan();
+    expect(fixed.map((d) => d.type)).to.deep.equal(['PodObserved', 'StaticPodsListed']);
+    expect(fixed[0].pod!.name).to.equal('dup-n1');
+    // breaking it again is a new rejection; the same bad content again is not
+    writeFileSync(join(dir, 'dup.yaml'), HOSTILE['dup.yaml']);
+    expect((await scanner.scan()).map((d) => d.type)).to.deep.equal(['StaticPodRemoved', 'ManifestRejected', 'StaticPodsListed']);
+    expect(await scanner.scan()).to.deep.equal([]);
+  });
+
+  it('a deeply nested manifest gives the same message in a fresh process state (no stack positions)', () => {
+    const messages = new Set<string>();
+    for (const n of [1_000, 5_000, 20_000, 100_000]) {
+      const r = staticPodFromManifest(deep(n), '/m/deep.yaml', 'n1', new Date(0));
+      expect(isLeft(r)).to.equal(true);
+      if (isLeft(r)) messages.add(r.left.join('|'));
+    }
+    expect([...messages]).to.deep.equal([`manifest nests objects or lists more than ${MAX_MANIFEST_DEPTH} levels deep`]);
+    // a realistic pod, a dozen levels deep, is fine
+    expect(isLeft(staticPodFromManifest(deep(5), '/m/ok.yaml', 'n1', new Date(0)))).to.equal(false);
   });
 });
 

@@ -2,6 +2,7 @@
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
+import { releasePullCredentials } from './image-pull.ts';
 
 async function removeAllOf(deps: RuntimeEffectDeps, podUid: string, stopTimeoutSeconds: number) {
   const containers = await deps.cri.listContainers({ labelSelector: { [Labels.podUid]: podUid } });
@@ -19,6 +20,7 @@ async function removeAllOf(deps: RuntimeEffectDeps, podUid: string, stopTimeoutS
 
 export async function cleanupPod(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { podUid } = d.data as { podUid: string };
+  releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 2);
     return [{ type: 'PodRuntimeCleanedUp', pod: d.pod, data: { podUid, removedContainers: removed.containers.length, removedSandboxes: removed.sandboxes.length } }];
@@ -29,6 +31,7 @@ export async function cleanupPod(deps: RuntimeEffectDeps, d: Entry): Promise<Out
 
 export async function killOrphan(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { podUid } = d.data as { podUid: string };
+  releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 30);
     return [{ type: 'OrphanRemoved', data: { podUid, ...removed } }];

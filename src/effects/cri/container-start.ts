@@ -5,11 +5,12 @@ import type { ContainerConfig } from '../../adapters/cri/index.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
 import type { ContainerPlan, SandboxPlan } from '../../reducers/pods/plans.ts';
-import { envOwner } from '../../runtime/secret-values.ts';
 import { hookWithHeaders } from '../../runtime/withheld-headers.ts';
 import { runHook } from '../hooks.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 import { ContainerConfigError, expand, finishEnv } from './env.ts';
+import { pullWithSecrets } from './image-pull.ts';
+import { envOwner, scrub } from '../../runtime/secret-values.ts';
 import { sandboxConfig } from './sandbox-config.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -21,14 +22,14 @@ interface StartData {
   restartCount: number;
 }
 
-async function ensureImage(deps: RuntimeEffectDeps, plan: ContainerPlan): Promise<{ pulled: boolean; imageRef?: string }> {
+async function ensureImage(deps: RuntimeEffectDeps, plan: ContainerPlan, namespace: string, podUid: string): Promise<{ pulled: boolean; imageRef?: string }> {
   const spec = { image: plan.image };
   if (plan.pullPolicy !== 'Always') {
     const present = await deps.cri.imageStatus(spec);
     if (present) return { pulled: false, imageRef: present.id };
     if (plan.pullPolicy === 'Never') throw Object.assign(new Error(`Container image "${plan.image}" is not present with pull policy of Never`), { reason: 'ErrImageNeverPull' });
   }
-  return { pulled: true, imageRef: await deps.cri.pullImage(spec) };
+  return { pulled: true, imageRef: await pullWithSecrets(deps, plan, namespace, podUid) };
 }
 
 function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<string, string>, restartCount: number): ContainerConfig {
@@ -90,9 +91,10 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
   ];
   let image: { pulled: boolean; imageRef?: string };
   try {
-    image = await ensureImage(deps, plan);
+    image = await ensureImage(deps, plan, sandbox.namespace, sandbox.uid);
   } catch (e) {
-    return failed('pull', (e as { reason?: string }).reason ?? 'ErrImagePull', message(e));
+    // scrubbed here too: a registry or runtime may echo what it was sent
+    return failed('pull', (e as { reason?: string }).reason ?? 'ErrImagePull', scrub(message(e)));
   }
   let vars: Map<string, string>;
   try {

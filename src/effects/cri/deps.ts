@@ -12,6 +12,8 @@ export interface RuntimeEffectDeps {
   lookup?: {
     configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
     secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+    /** An imagePullSecret: its type and its base64-decoded data; undefined when not found. */
+    pullSecret?(namespace: string, name: string): Promise<{ type?: string; data: Record<string, string> } | undefined>;
   };
   /** Creates directories (pod log dirs). */
   mkdirp: (dir: string) => Promise<void>;

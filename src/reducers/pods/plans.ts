@@ -56,6 +56,8 @@ export interface ContainerPlan {
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
   postStart?: LifecycleHandler;
+  /** Names of the pod's imagePullSecrets (absent when none). */
+  pullSecrets?: string[];
   /** Bind mounts from the pod's set-up volumes (subPath already joined). */
   mounts: { containerPath: string; hostPath: string; readOnly: boolean; subPath?: string }[];
 }
@@ -175,5 +177,17 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     postStart: c.lifecycle?.postStart,
     mounts: mountsFor(c, volumes),
+    ...pullSecretsOf(pod),
   };
+}
+
+/**
+ * The pod's imagePullSecrets, by name only (the credentials are read when pulling and never logged).
+ * As upstream's getPullSecretsForPod, entries without a name are skipped. The service account's
+ * pull secrets are not read here: the API server's admission copies them into the pod spec.
+ * Absent when there are none, so plans of pods without pull secrets are unchanged.
+ */
+function pullSecretsOf(pod: Pod): { pullSecrets?: string[] } {
+  const names = (pod.spec.imagePullSecrets ?? []).map((r) => r.name ?? '').filter((n) => n !== '');
+  return names.length > 0 ? { pullSecrets: names } : {};
 }

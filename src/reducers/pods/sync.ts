@@ -93,7 +93,9 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
   if (c.pending) return [];
   // An image that failed to pull waits out its own backoff (ImagePullBackOff).
   if (inBackoff(c.pullBackoff, at)) {
-    return c.pullBackoff.timerSeq === undefined ? [backoffTimer(rec, c.name, 'pull', c.pullBackoff.until!, 'ImagePullBackOff', `Back-off pulling image "${spec.image}"`)] : [];
+    // As upstream (image_manager.go), the back-off message carries the pull error it waits out.
+    const cause = c.waiting?.reason === 'ErrImagePull' && c.waiting.message ? `: ErrImagePull: ${c.waiting.message}` : '';
+    return c.pullBackoff.timerSeq === undefined ? [backoffTimer(rec, c.name, 'pull', c.pullBackoff.until!, 'ImagePullBackOff', `Back-off pulling image "${spec.image}"${cause}`)] : [];
   }
   const restarting = c.current !== undefined || c.waiting?.reason === 'CreateContainerError' || c.waiting?.reason === 'RunContainerError';
   if (restarting && inBackoff(c.crashBackoff, at)) {
