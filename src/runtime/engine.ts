@@ -310,8 +310,9 @@ export class Engine<S> {
   private async writeWithRetry(batch: Pending[]): Promise<void> {
     const retryCfg = this.opts.writeRetry ?? DEFAULT_WRITE_RETRY;
     const maxOutageMs = this.opts.maxWriteOutageMs ?? DEFAULT_MAX_WRITE_OUTAGE_MS;
+    let reopenFailed: Error | undefined;
     for (let attempt = 1; ; attempt++) {
-      const err = await this.processBatch(batch);
+      const err = reopenFailed ?? (await this.processBatch(batch));
       if (!err) {
         if (this.outage) this.recovered();
         return;
@@ -331,7 +332,7 @@ export class Engine<S> {
       if ((attempt & (attempt - 1)) === 0) this.log.warn({ err: err.message, attempt, retryInMs: delayMs }, 'node log still not writable');
       await this.opts.clock.sleep(delayMs, this.stopRetry.signal).catch(() => undefined);
       // LevelDB must be reopened after a failed write before it is written again.
-      await this.opts.store.reopen().catch((e: Error) => this.log.warn({ err: e.message }, 'node log reopen failed'));
+      reopenFailed = await this.opts.store.reopen().then(() => undefined, (e: Error & { cause?: Error }) => new Error(`node log reopen failed: ${e.message}${e.cause?.message ? `: ${e.cause.message}` : ''}`));
     }
   }
 
