@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { auditTime, map, startWith, type Subscription } from 'rxjs';
+import { auditTime, distinctUntilChanged, filter, firstValueFrom, map, startWith, type Subscription } from 'rxjs';
 import { CriClient } from '../adapters/cri/index.ts';
 import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
@@ -25,7 +25,8 @@ import type { KubeletConfiguration } from '../model/kubelet-config.ts';
 import { parseDurationMs } from '../model/duration.ts';
 import { nodeDecider, type NodeAgentState } from '../reducers/index.ts';
 import { systemClock, type Clock } from '../runtime/clock.ts';
-import { Engine } from '../runtime/engine.ts';
+import { DEFAULT_MAX_WRITE_OUTAGE_MS, Engine, LogWriteOutageError } from '../runtime/engine.ts';
+import { withLogCondition } from './log-condition.ts';
 import { apiPods$ } from '../streams/api-pods.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
@@ -59,11 +60,15 @@ export interface AgentOptions {
   clock?: Clock;
   /** Log retention: entries older than this / beyond this size are dropped behind a snapshot. */
   retention?: { maxAgeMs?: number; maxBytes?: number; everyMs?: number };
+  /** Exit (halted resolves) after the node log could not be written this long (default 5 min). */
+  maxLogWriteOutageMs?: number;
 }
 
 export interface Agent {
   engine: Engine<NodeAgentState>;
   store: LogStore;
+  /** Resolves if the node log stayed unwritable for maxLogWriteOutageMs: the caller exits non-zero. */
+  halted: Promise<LogWriteOutageError>;
   stop(): Promise<void>;
 }
 
@@ -141,7 +146,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const logGuard = await guardLogDir(logDir(o.rootDir));
   const store = await LogStore.open(logDir(o.rootDir));
   await tightenLogFiles(logDir(o.rootDir));
-  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000 });
+  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000, maxWriteOutageMs: o.maxLogWriteOutageMs ?? DEFAULT_MAX_WRITE_OUTAGE_MS });
+  const halted = firstValueFrom(engine.logStatus$.pipe(filter((st) => !st.writable && st.gaveUp), map((st) => new LogWriteOutageError(`node log not writable since ${!st.writable ? st.since.toISOString() : ''}: ${!st.writable ? st.error : ''}`))), { defaultValue: undefined })
+    .then((e) => e ?? new Promise<never>(() => undefined));
+  const logWritable$ = engine.logStatus$.pipe(map((st) => st.writable), distinctUntilChanged());
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
   const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
   await engine.submit({
@@ -177,34 +185,36 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }, retention.everyMs);
   retentionTimer.unref();
   const plegStats = createPlegStats();
-  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats })));
+  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats }), { name: 'pleg' }));
   const health = cfg.healthzPort > 0
-    ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
+    ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, logStatus: () => engine.logStatus, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;
-  subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock })));
-  subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid })));
-  subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 })));
-  subs.push(engine.attach(evictionSignalsFor()));
+  subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock }), { name: 'prober' }));
+  subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid }), { name: 'csi-plugins' }));
+  subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 }), { name: 'volume-refresh' }));
+  subs.push(engine.attach(evictionSignalsFor(), { name: 'eviction' }));
   subs.push(engine.attach(containerLogRotation$({
     cri, now: () => clock.now(), maxBytes: parseQuantity(cfg.containerLogMaxSize) ?? 10 << 20, maxFiles: cfg.containerLogMaxFiles,
     workers: cfg.containerLogMaxWorkers, intervalMs: parseDurationMs(cfg.containerLogMonitorInterval) ?? 10_000,
-  })));
+  }), { name: 'container-logs' }));
   if (cfg.staticPodPath) {
-    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) }).pipe(withholdHeaders())));
+    subs.push(engine.attach(staticPods$({ dir: cfg.staticPodPath, nodeName: o.nodeName, clock, resyncMs: parseDurationMs(cfg.fileCheckFrequency) }).pipe(withholdHeaders()), { name: 'static-pods' }));
   }
   if (clients) {
-    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders())));
+    subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders()), { name: 'apiserver' }));
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
       // Conditions that change are patched at once (NodeStatusChanged); otherwise re-posted this often, as upstream.
       reportEveryMs: parseDurationMs(cfg.nodeStatusReportFrequency) ?? 300_000,
       nodeUid: () => nodeUid,
+      // The node log's write health is posted outside the log (it cannot be recorded while blocked).
+      reportNow$: logWritable$,
       reportStatus: async () => {
         const s = engine.state().node;
-        if (s.registered && s.conditions.length) await patchNodeConditions(clients, statusSource, s.conditions, clock.now());
+        if (s.registered && s.conditions.length) await patchNodeConditions(clients, statusSource, withLogCondition(s.conditions, engine.logStatus), clock.now());
       },
-    })));
+    }), { name: 'heartbeat', whileLogBlocked: 'run' }));
     subs.push(recordEvents(engine.entries$, clients, o.nodeName, cfg.eventRecordQPS, cfg.eventBurst, (e) => log.debug({ err: e.message }, 'event not recorded')));
   }
   // Last: awaiting it earlier would let the first entries pass before the log lines above subscribe.
@@ -263,6 +273,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   return {
     engine,
     store,
+    halted,
     async stop() {
       clearInterval(retentionTimer);
       await health?.close();

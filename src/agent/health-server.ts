@@ -1,5 +1,6 @@
 // The kubelet's local health and metrics endpoint (healthzBindAddress:healthzPort, upstream
-// 127.0.0.1:10248): /healthz answers ok while the runtime relists and the log accepts entries;
+// 127.0.0.1:10248): /healthz answers ok while the runtime relists and the log accepts entries
+// (500 with the reason otherwise);
 // /metrics serves Prometheus metrics under upstream's names where one exists.
 import { createServer, type Server } from 'node:http';
 import type { Observable, Subscription } from 'rxjs';
@@ -7,6 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Entry } from '../model/entry.ts';
 import type { PlegStats } from '../streams/pleg.ts';
 import type { NodeAgentState } from '../reducers/index.ts';
+import type { LogWriteStatus } from '../runtime/engine.ts';
 
 export interface HealthServerOptions {
   host: string;
@@ -15,6 +17,7 @@ export interface HealthServerOptions {
   state: () => NodeAgentState;
   pleg: PlegStats;
   effectsPending: () => number;
+  logStatus: () => LogWriteStatus;
   onError: (err: Error) => void;
 }
 
@@ -33,6 +36,7 @@ export function serveHealth(o: HealthServerOptions): { close(): Promise<void> } 
     for (const p of Object.values(o.state().pods.pods)) for (const c of Object.values(p.containers)) if (c.current?.state === 'running') n++;
     this.set({ container_state: 'running' }, n);
   } });
+  new Gauge({ name: 'ledgerlet_log_writable', help: '1 while the node log accepts writes, 0 while writes fail', registers: [registry], collect() { this.set(o.logStatus().writable ? 1 : 0); } });
   new Gauge({ name: 'ledgerlet_effects_pending', help: 'Decisions whose effects are queued or running', registers: [registry], collect() { this.set(o.effectsPending()); } });
   const sub: Subscription = o.entries$.subscribe((e) => {
     entries.inc({ kind: e.kind });
@@ -40,8 +44,11 @@ export function serveHealth(o: HealthServerOptions): { close(): Promise<void> } 
   });
   const server: Server = createServer((req, res) => {
     if (req.url === '/healthz') {
-      const ok = o.pleg.healthy;
-      res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'pleg is not healthy');
+      const log = o.logStatus();
+      const problem = !log.writable
+        ? `node log not writable since ${log.since.toISOString()} (${log.attempts} attempts): ${log.error}`
+        : !o.pleg.healthy ? 'pleg is not healthy' : undefined;
+      res.writeHead(problem ? 500 : 200, { 'content-type': 'text/plain' }).end(problem ?? 'ok');
     } else if (req.url === '/metrics') {
       registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), (e: Error) => res.writeHead(500).end(e.message));
     } else res.writeHead(404).end();

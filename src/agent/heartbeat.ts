@@ -1,6 +1,7 @@
 // Node heartbeats as upstream: renew the Lease every leaseDuration/4 (10 s) and re-post the node
 // status every nodeStatusReportFrequency. Beats are not log entries (a steady node must not grow
-// its log); only a change between failing and succeeding is observed.
+// its log); only a change between failing and succeeding is observed. `reportNow$` makes the next
+// beat post the status at once (the node log's write health changed).
 import { Observable } from 'rxjs';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { KubeClients } from '../adapters/kube/connect.ts';
@@ -17,6 +18,8 @@ export interface HeartbeatOptions {
   reportStatus: () => Promise<void>;
   reportEveryMs: number;
   nodeUid: () => string | undefined;
+  /** Each emission wakes the loop and re-posts the node status now. */
+  reportNow$?: Observable<unknown>;
 }
 
 export function heartbeat$(o: HeartbeatOptions): Observable<ObservationDraft> {
@@ -25,6 +28,11 @@ export function heartbeat$(o: HeartbeatOptions): Observable<ObservationDraft> {
     let lease: V1Lease | undefined;
     let failing = false;
     let lastReport = 0;
+    let wake = new AbortController();
+    const nudge = o.reportNow$?.subscribe(() => {
+      lastReport = 0;
+      wake.abort();
+    });
     (async () => {
       while (!ctl.signal.aborted) {
         try {
@@ -40,9 +48,13 @@ export function heartbeat$(o: HeartbeatOptions): Observable<ObservationDraft> {
           if (!failing) sub.next({ type: 'NodeHeartbeatFailed', source: 'heartbeat', data: { error: (e as Error).message } });
           failing = true;
         }
-        await o.clock.sleep((o.leaseDurationSeconds * 1000) / 4, ctl.signal).catch(() => undefined);
+        if (!wake.signal.aborted) await o.clock.sleep((o.leaseDurationSeconds * 1000) / 4, AbortSignal.any([ctl.signal, wake.signal])).catch(() => undefined);
+        if (wake.signal.aborted) wake = new AbortController();
       }
     })();
-    return () => ctl.abort();
+    return () => {
+      nudge?.unsubscribe();
+      ctl.abort();
+    };
   });
 }

@@ -3,6 +3,8 @@
 // reported. Replaying the same log therefore always reaches the same state.
 import type { DecisionDraft, Entry } from '../model/entry.ts';
 import type { Decider } from '../reducers/decider.ts';
+import { AGENT_STOPPING, ENGINE_SOURCE } from '../model/engine-observations.ts';
+import { AGENT_STARTED } from './unfinished.ts';
 
 export function evolveEntry<S>(decider: Decider<S>, state: S, entry: Entry): { state: S; error?: string } {
   try {
@@ -25,4 +27,16 @@ export function decideOn<S>(decider: Decider<S>, state: S, entry: Entry): { deci
 /** The decision entry draft for a reducer's decision: caused by, and timed at, the entry decided on. */
 export function decisionDraftFor(cause: Entry, d: DecisionDraft) {
   return { kind: 'decision' as const, type: d.type, source: 'engine', data: d.data, pod: d.pod, cause: cause.seq, reason: d.reason, at: cause.at };
+}
+
+/**
+ * Whether decisions are suspended after `e`: from the engine's AgentStopping to the next
+ * AgentStarted, outcomes are still folded but nothing new is decided (a stopping agent must not
+ * answer its own aborted effects with new decisions). The engine and verify both follow it.
+ */
+export function stoppingAfter(stopping: boolean, e: Entry): boolean {
+  if (e.kind !== 'observation' || e.source !== ENGINE_SOURCE) return stopping;
+  if (e.type === AGENT_STOPPING) return true;
+  if (e.type === AGENT_STARTED) return false;
+  return stopping;
 }

@@ -5,7 +5,7 @@ import type { DecisionDraft, Entry } from '../model/entry.ts';
 import type { Decider } from '../reducers/decider.ts';
 import type { LogStore } from '../adapters/store/log-store.ts';
 import { canonicalJson } from './canonical.ts';
-import { decideOn, decisionDraftFor, evolveEntry } from './fold.ts';
+import { decideOn, decisionDraftFor, evolveEntry, stoppingAfter } from './fold.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -50,6 +50,7 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
 
   // Decisions replay says the last observation/outcome should have caused, not yet matched.
   let expected: Array<{ cause: Entry; draft: DecisionDraft }> = [];
+  let stopping = false;
   const missing = () => {
     const x = expected[0];
     return `replay decides ${x.draft.type} (${x.draft.reason}) on seq ${x.cause.seq} but the log does not record it`;
@@ -75,7 +76,8 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
     const step = evolveEntry(decider, state, e);
     if (step.error) report.reducerErrors.push({ seq: e.seq, error: step.error });
     state = step.state;
-    if (e.kind !== 'decision') {
+    stopping = stoppingAfter(stopping, e);
+    if (e.kind !== 'decision' && !stopping) {
       const d = decideOn(decider, state, e);
       if (d.error) report.reducerErrors.push({ seq: e.seq, error: d.error });
       expected = d.decisions.map((draft) => ({ cause: e, draft }));

@@ -6,6 +6,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import type { ObservationDraft, PodRef } from '../model/entry.ts';
 import { decodePod } from '../model/pod.ts';
 import type { Clock } from '../runtime/clock.ts';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffConfig } from '../runtime/backoff.ts';
 import type { KubeClients } from '../adapters/kube/connect.ts';
 import { KubeApiError, toKubeApiError } from '../adapters/kube/errors.ts';
 import { listNodePods, watchNodePods, type PodList, type WatchEvent, type WatchHandle } from '../adapters/kube/pods.ts';
@@ -19,20 +20,7 @@ import {
   type PodsRelisted,
 } from './api-observations.ts';
 
-export interface BackoffConfig {
-  initialMs: number;
-  factor: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffConfig = { initialMs: 800, factor: 2, maxMs: 30_000 };
-
-/** Delay before retry number `attempt` (1-based): initial·factor^(attempt-1), capped. */
-export function backoffDelay(attempt: number, cfg: BackoffConfig = DEFAULT_BACKOFF): number {
-  if (attempt < 1) return 0;
-  const d = cfg.initialMs * Math.pow(cfg.factor, attempt - 1);
-  return Math.min(cfg.maxMs, Math.round(d));
-}
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffConfig } from '../runtime/backoff.ts';
 
 /** Whether a failure is worth an ApiServerUnreachable entry: the first, each power of two,
  *  and whenever the kind of error changes. Bounded: ~log2(attempts) entries per outage. */

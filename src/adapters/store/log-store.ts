@@ -506,6 +506,21 @@ export class LogStore {
     return removed;
   }
 
+  /**
+   * Close and reopen LevelDB after a failed write, before writing again. LevelDB leaves a torn
+   * record in its write-ahead file when an append fails (ENOSPC): appends after it are accepted
+   * but unreadable at the next open. A failed compaction also makes every later write fail.
+   * Reopening recovers the file up to the last whole batch and starts a new one. Fails (and may be
+   * retried) while the disk is still full. Seq and index state are unchanged: the failed batch was
+   * never applied (and rewriting it, should it have landed, writes the same bytes).
+   */
+  async reopen(): Promise<void> {
+    await this.writeChain;
+    if (this.db.status === 'open') await this.db.close();
+    await this.db.open({ createIfMissing: false });
+    for (const s of [this.log, this.byPod, this.snaps, this.meta]) if (s.status !== 'open') await s.open();
+  }
+
   async close(): Promise<void> {
     await this.writeChain;
     if (this.db.status === 'open') await this.checkpointNow().catch(() => undefined);

@@ -20,6 +20,7 @@ interface RunFlags {
   logFormat: string;
   logRetention: string;
   logRetentionBytes: string;
+  logWriteTimeout: string;
   address?: string;
   port?: string;
   healthzPort?: string;
@@ -95,6 +96,7 @@ export function register(program: Command): void {
     .option('--log-format <format>', `the agent's own log on stdout: ${LOG_FORMATS.join('|')} (text: one line per record, for journald)`, 'json')
     .option('--log-retention <duration>', 'drop node-log entries older than this (behind a snapshot)', '168h')
     .option('--log-retention-bytes <bytes>', 'keep the node log under this size', String(1 << 30))
+    .option('--log-write-timeout <duration>', 'exit non-zero when the node log cannot be written for this long (the supervisor restarts it)', '5m')
     .action(async (flags: RunFlags) => {
       if (!isLogFormat(flags.logFormat)) {
         process.stderr.write(`--log-format ${flags.logFormat}: expected ${LOG_FORMATS.join(' or ')}\n`);
@@ -113,14 +115,15 @@ export function register(program: Command): void {
       const nodeName = (flags.hostnameOverride ?? hostname()).toLowerCase();
       const maxAgeMs = parseDurationMs(flags.logRetention);
       const maxBytes = Number(flags.logRetentionBytes);
-      if (maxAgeMs === undefined || !Number.isFinite(maxBytes) || maxBytes <= 0) {
-        logger.error({ logRetention: flags.logRetention, logRetentionBytes: flags.logRetentionBytes }, 'invalid --log-retention or --log-retention-bytes');
+      const maxLogWriteOutageMs = parseDurationMs(flags.logWriteTimeout);
+      if (maxAgeMs === undefined || !Number.isFinite(maxBytes) || maxBytes <= 0 || maxLogWriteOutageMs === undefined || maxLogWriteOutageMs <= 0) {
+        logger.error({ logRetention: flags.logRetention, logRetentionBytes: flags.logRetentionBytes, logWriteTimeout: flags.logWriteTimeout }, 'invalid --log-retention, --log-retention-bytes or --log-write-timeout');
         process.exitCode = 2;
         return;
       }
       let agent: Awaited<ReturnType<typeof startAgent>>;
       try {
-        agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger, retention: { maxAgeMs, maxBytes } });
+        agent = await startAgent({ config, rootDir: flags.rootDir, nodeName, kubeconfig: flags.kubeconfig, nodeIP: flags.nodeIp, hostnameOverride: flags.hostnameOverride, logger, retention: { maxAgeMs, maxBytes }, maxLogWriteOutageMs });
       } catch (e) {
         logger.error({ err: (e as Error).message }, 'ledgerlet could not start');
         process.exitCode = 1;
@@ -136,6 +139,12 @@ export function register(program: Command): void {
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+        // A log that stays unwritable: exit non-zero so the supervisor restarts the agent (pods keep running).
+        void agent.halted.then((err) => {
+          logger.fatal({ err: err.message }, 'node log not writable for too long; exiting so the supervisor restarts ledgerlet');
+          process.exitCode = 1;
+          agent.stop().then(resolve, () => resolve());
+        });
       });
     });
 }

@@ -56,5 +56,11 @@ function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
   } else if (rec.statusDirty && rec.statusRetry && rec.statusRetry.timerSeq === undefined) {
     out.push({ type: 'RestartBackedOff', reason: 'StatusPatchRetry', pod: rec.ref, data: { which: 'status', until: rec.statusRetry.after, waitingReason: 'StatusPatchRetry' } });
   }
+  // After an effect threw, outcomes decide nothing for the pod before its retry time (a timer
+  // wakes it then): a failing effect is retried after time passes or the pod changes, never in a loop.
+  const r = rec.effectRetry;
+  if (r && out.length && e.kind === 'outcome' && e.at < r.after) {
+    return r.timerSeq === undefined ? [{ type: 'RestartBackedOff', reason: 'EffectRetry', pod: rec.ref, data: { which: 'effect', until: r.after, waitingReason: 'EffectRetry' } }] : [];
+  }
   return out;
 }

@@ -1,6 +1,6 @@
 // Folding the engine's own decisions (intents in flight) and the outcomes their effects report.
 import type { Entry } from '../../model/entry.ts';
-import { afterFailure, ms } from './backoff.ts';
+import { afterFailure, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, ms } from './backoff.ts';
 
 /** Kills that mean the container failed (as opposed to being replaced or the pod ending). */
 export const FAILURE_KILLS = new Set(['LivenessProbeFailed', 'StartupProbeFailed']);
@@ -65,6 +65,7 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
 
 function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
   if (d.which === 'status') return rec.statusRetry ? { ...rec, statusRetry: { ...rec.statusRetry, timerSeq: seq } } : rec;
+  if (d.which === 'effect') return rec.effectRetry ? { ...rec, effectRetry: { ...rec.effectRetry, timerSeq: seq } } : rec;
   if (d.which === 'volumes') return { ...rec, volumes: { ...rec.volumes, backoff: { ...rec.volumes.backoff, timerSeq: seq } } };
   if (d.which === 'sandbox') return { ...rec, sandbox: { ...rec.sandbox, backoff: { ...rec.sandbox.backoff, timerSeq: seq } } };
   const key = d.which === 'pull' ? 'pullBackoff' : 'crashBackoff';
@@ -77,6 +78,7 @@ function clearPending(rec: PodRecord, seq: number): PodRecord {
   if (rec.sandbox.pending?.seq === seq) next = { ...next, sandbox: { ...next.sandbox, pending: undefined } };
   if (rec.sandbox.backoff.timerSeq === seq) next = { ...next, sandbox: { ...next.sandbox, backoff: { ...next.sandbox.backoff, timerSeq: undefined } } };
   if (rec.statusRetry?.timerSeq === seq) next = { ...next, statusRetry: { ...rec.statusRetry, timerSeq: undefined } };
+  if (rec.effectRetry?.timerSeq === seq) next = { ...next, effectRetry: { ...rec.effectRetry, timerSeq: undefined } };
   for (const [name, c] of Object.entries(rec.containers)) {
     const upd: Partial<ContainerRecord> = {};
     if (c.pending?.seq === seq) upd.pending = undefined;
@@ -107,7 +109,9 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
     return updatePod(s, uid, (rec) => (rec.goneFromSource ? undefined : { ...rec, cleanup: undefined }));
   }
   return updatePod(s, uid, (rec0) => {
-    const rec = clearPending(rec0, seq);
+    const rec1 = clearPending(rec0, seq);
+    // An effect that reported (anything but a throw or its own timer) ends a failure streak.
+    const rec = rec1.effectRetry && e.type !== 'EffectFailed' && e.type !== 'BackOffExpired' ? { ...rec1, effectRetry: undefined } : rec1;
     switch (e.type) {
       case 'PodSandboxStarted':
         return { ...rec, sandbox: { ...rec.sandbox, id: d.sandboxId as string, state: 'ready', ip: d.ip as string | undefined, ips: d.ips as string[] | undefined, lastError: undefined, backoff: { nextDelayMs: 0 } } };
@@ -170,6 +174,15 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
       }
       case 'PodObjectDeleted':
         return { ...rec, apiDelete: { seq, done: true } };
+      case 'EffectFailed': {
+        // Its own wake-up timer failed (aborted): no new timer at once; the pod's next entry after
+        // `after`, or its next observation, retries.
+        if (rec0.effectRetry?.timerSeq === seq) return { ...rec, effectRetry: rec0.effectRetry };
+        // An effect that threw is not answered at once with the same decision: wait, with backoff.
+        const failures = (rec.effectRetry?.failures ?? 0) + 1;
+        const after = new Date(ms(e.at) + Math.min(BACKOFF_INITIAL_MS * 2 ** (failures - 1), BACKOFF_MAX_MS)).toISOString();
+        return { ...rec, effectRetry: { after, failures, timerSeq: rec.effectRetry?.timerSeq } };
+      }
       default:
         return rec;
     }

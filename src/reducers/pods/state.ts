@@ -109,6 +109,11 @@ export interface PodRecord {
   statusDirty?: boolean;
   /** After failed patches: not before `after` (10 s doubling to 5 min), woken by a timer. */
   statusRetry?: { after: string; failures: number; timerSeq?: number };
+  /**
+   * After an effect of this pod threw (EffectFailed): outcomes decide nothing for the pod before
+   * `after` (10 s doubling to 5 min); a timer wakes it, an observation about it may retry earlier.
+   */
+  effectRetry?: { after: string; failures: number; timerSeq?: number };
   /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
   rejected?: { reason: string; message: string };
   /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */
