@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { twoWayMergePatch, NODE_SCHEMA, POD_SCHEMA } from '../../src/adapters/kube/strategic-patch.ts';
 import { podStatusPatch } from '../../src/adapters/kube/pods.ts';
 import { nodeStatusPatch } from '../../src/adapters/kube/node.ts';
+import { eventName } from '../../src/adapters/kube/events.ts';
 
 describe('two-way strategic merge patch', () => {
   it('is empty when nothing changed', () => {
@@ -83,8 +84,7 @@ describe('two-way strategic merge patch', () => {
 });
 
 describe('event names', () => {
-  it('are <object>.<hex unix nanos>, distinct for events in the same millisecond', async () => {
-    const { eventName } = await import('../../src/adapters/kube/events.ts');
+  it('are <object>.<hex unix nanos>, distinct for events in the same millisecond', () => {
     const at = new Date('2024-01-01T00:00:00.001Z');
     const base = (BigInt(at.getTime()) * 1_000_000n).toString(16);
     expect(eventName('web', at)).to.equal(`web.${base}`);
