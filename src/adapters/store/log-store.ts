@@ -494,8 +494,8 @@ export class LogStore {
     /** Next seq that must exist; below the retention horizon nothing has to. */
     let expect = Math.max(cursor, this.firstSeq);
     const lost = (from: number, upTo: number, why: string): EntryRead => {
-      this.noteDamage({ where: 'entries', fromSeq: from, toSeq: upTo, error: why });
       const what = from === upTo ? `entry #${from} is` : `entries #${from}..#${upTo} are`;
+      this.noteDamage({ where: 'entries', fromSeq: from, toSeq: upTo, error: `${what} lost: ${why}` });
       return { ok: false, seq: from, toSeq: upTo, error: `${what} lost: ${why}` };
     };
     let why = 'the log is damaged there';
@@ -536,6 +536,18 @@ export class LogStore {
     }
     const end = Math.min(to, this.writtenSeq);
     if (expect <= end) yield lost(expect, end, why);
+  }
+
+  /**
+   * Read every entry from `from` to the end and throw LogDamagedError naming what is lost: the
+   * agent checks what its start-up replay will fold before trusting it.
+   */
+  async checkReadable(from: number): Promise<void> {
+    const lost: string[] = [];
+    for await (const r of this.readRange({ from })) {
+      if (!r.ok && r.toSeq !== undefined) lost.push(r.seq === r.toSeq ? `entry #${r.seq}` : `entries #${r.seq}..#${r.toSeq}`);
+    }
+    if (lost.length > 0) throw new LogDamagedError(`the log is damaged: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ` and ${lost.length - 5} more ranges` : ''} cannot be read`);
   }
 
   /**
