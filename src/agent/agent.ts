@@ -8,7 +8,8 @@ import { CriClient } from '../adapters/cri/index.ts';
 import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
 import { isNotFound } from '../adapters/kube/errors.ts';
-import { LogStore, logDir } from '../adapters/store/index.ts';
+import type { LogStore } from '../adapters/store/index.ts';
+import { openNodeLog } from './open-node-log.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
 import { createMirror, deleteMirror } from '../effects/api/mirror-api.ts';
@@ -124,7 +125,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     effects.NodeStatusChanged = (d) => reportNodeStatus(clients, statusSource, d, clock.now());
   }
 
-  const store = await LogStore.open(logDir(o.rootDir));
+  const store = await openNodeLog(o.rootDir, log, () => clock.now());
   const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000 });
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
   const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
