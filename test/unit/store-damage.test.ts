@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { LogStore, LogDamagedError, logDir } from '../../src/adapters/store/index.ts';
 import { runVerify } from '../../src/cli/commands/verify.ts';
 import { runHistory } from '../../src/cli/commands/history.ts';
+import { runSalvage } from '../../src/cli/commands/salvage.ts';
 import { runWithSource } from '../../src/postmortem/cli-common.ts';
 import type { AppendDraft } from '../../src/model/entry.ts';
 import type { EntryRead } from '../../src/model/entry-codec.ts';
@@ -112,6 +113,45 @@ describe('a damaged log (bytes flipped in a LevelDB table)', function () {
     await runVerify(root, false, async () => counterDecider as never, () => undefined);
     await runWithSource('history', { rootDir: root }, (src) => runHistory(src, {}, () => undefined, () => undefined), () => undefined);
     expect(hashTree(root)).to.deep.equal(before);
+  });
+
+  it('salvage copies every readable entry with its seq and records each lost range; the source stays byte-identical', async () => {
+    const before = hashTree(root);
+    const out = dirs.make('ledgerlet-salvaged-');
+    const lines: string[] = [];
+    expect(await runSalvage(root, out, (l) => void lines.push(l), (l) => void lines.push(l))).to.equal(0);
+    expect(hashTree(root)).to.deep.equal(before);
+    const src = await LogStore.open(logDir(root), { readOnly: true });
+    const dst = await LogStore.open(logDir(out), { readOnly: true });
+    try {
+      const want = (await readAll(src)).filter((r) => r.ok || r.toSeq !== undefined);
+      const got = await readAll(dst);
+      expect(got.every((r) => r.ok), 'the salvaged log reads without damage').to.equal(true);
+      expect(got.length).to.equal(want.length);
+      for (let i = 0; i < want.length; i++) {
+        const w = want[i]!;
+        const g = got[i]!;
+        if (!g.ok) throw new Error('unreachable');
+        if (w.ok) expect(g.entry).to.deep.equal(w.entry);
+        else {
+          expect(g.entry).to.include({ seq: w.seq, type: 'LogEntriesLost' });
+          expect(g.entry.data).to.include({ fromSeq: w.seq, toSeq: w.toSeq, salvagedFrom: logDir(root) });
+          expect(lines.some((l) => l.startsWith(`lost: ${w.seq === w.toSeq ? `entry #${w.seq}` : `entries #${w.seq}..#${w.toSeq}`}`))).to.equal(true);
+        }
+      }
+      expect(dst.lastSeq).to.equal(ENTRIES);
+      expect(dst.damage).to.deep.equal([]);
+      const report = await verifyLog(dst, counterDecider);
+      expect(report.ok, JSON.stringify(report.divergence)).to.equal(true);
+      expect(report.lost.every((l) => l.recorded)).to.equal(true);
+      expect(report.lost.length).to.equal(want.filter((r) => !r.ok).length);
+    } finally {
+      await src.close();
+      await dst.close();
+    }
+    // A second salvage never writes into an existing log.
+    expect(await runSalvage(root, out, () => undefined, (l) => void lines.push(l))).to.equal(1);
+    expect(lines[lines.length - 1]).to.match(/already exists/);
   });
 
   it('a writer finds the damage with checkReadable and gets LogDamagedError naming the lost entries', async () => {
