@@ -2,7 +2,9 @@
 // cannot be read, and the retention byte budget counts the snapshots kept as well as the entries.
 import { expect } from 'chai';
 import { Level } from 'level';
-import { LogStore } from '../../src/adapters/store/index.ts';
+import { LogStore, logDir } from '../../src/adapters/store/index.ts';
+import { runSalvage } from '../../src/cli/commands/salvage.ts';
+import { verifyLog } from '../../src/runtime/verify.ts';
 import { snapshotBodyKey } from '../../src/adapters/store/keys.ts';
 import type { AppendDraft } from '../../src/model/entry.ts';
 import { replayLog } from '../../src/runtime/replay.ts';
@@ -65,6 +67,41 @@ describe('snapshots: fallback on damage, and the retention byte budget', () => {
       expect((await store.listSnapshots()).map((h) => h.seq)).to.deep.equal([15, 20]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('salvage of a log cut by retention', () => {
+  const dirs = tempDirs();
+  afterEach(() => dirs.cleanup());
+
+  it('starts the new log at the same horizon with its snapshot, and verify replays it from there', async () => {
+    const root = dirs.make();
+    const store = await LogStore.open(logDir(root));
+    let state = counterDecider.initialState();
+    for (let i = 1; i <= 30; i++) {
+      const [e] = store.stamp([add(0, i)]); // n = 0: no Milestone is ever decided, so the log is complete
+      state = counterDecider.evolve(state, e);
+      await store.write([e], i % 10 === 0 ? { snapshot: { state, unfinished: [] } } : {});
+    }
+    const cut = await store.applyRetention({ maxAgeMs: 0 }, new Date(Date.UTC(2024, 0, 1, 0, 25)));
+    expect(cut.firstSeq).to.equal(21);
+    await store.close();
+    const out = dirs.make();
+    const lines: string[] = [];
+    expect(await runSalvage(root, out, (l) => void lines.push(l), (l) => void lines.push(l))).to.equal(0);
+    expect(lines).to.include('nothing was lost');
+    const salvaged = await LogStore.open(logDir(out), { readOnly: true });
+    try {
+      expect(salvaged.horizon).to.deep.equal({ firstSeq: 21, firstAt: new Date(Date.UTC(2024, 0, 1, 0, 21)).toISOString(), snapshotSeq: 20 });
+      expect(salvaged.lastSeq).to.equal(30);
+      const r = await replayLog<CounterState>(salvaged, counterDecider, { useSnapshot: false });
+      expect(r.state).to.deep.equal(state);
+      const report = await verifyLog(salvaged, counterDecider);
+      expect(report.ok, JSON.stringify(report.divergence)).to.equal(true);
+      expect(report.startedFromSnapshot).to.equal(20);
+    } finally {
+      await salvaged.close();
     }
   });
 });
