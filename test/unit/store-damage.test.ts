@@ -5,6 +5,10 @@ import { LogStore, LogDamagedError, logDir } from '../../src/adapters/store/inde
 import { runVerify } from '../../src/cli/commands/verify.ts';
 import { runHistory } from '../../src/cli/commands/history.ts';
 import { runSalvage } from '../../src/cli/commands/salvage.ts';
+import { openNodeLog } from '../../src/agent/open-node-log.ts';
+import { pino } from 'pino';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { runWithSource } from '../../src/postmortem/cli-common.ts';
 import type { AppendDraft } from '../../src/model/entry.ts';
 import type { EntryRead } from '../../src/model/entry-codec.ts';
@@ -152,6 +156,37 @@ describe('a damaged log (bytes flipped in a LevelDB table)', function () {
     // A second salvage never writes into an existing log.
     expect(await runSalvage(root, out, () => undefined, (l) => void lines.push(l))).to.equal(1);
     expect(lines[lines.length - 1]).to.match(/already exists/);
+  });
+
+  it('the agent start-up moves a damaged log aside, keeps it intact, and starts a new log whose first entry names it', async () => {
+    const agentRoot = dirs.make('ledgerlet-damaged-agent-');
+    await writeLog(agentRoot);
+    flipBytes(largestTable(logDir(agentRoot)));
+    // The agent opens its log for writing as on every start, so LevelDB's own bookkeeping (LOG,
+    // MANIFEST, CURRENT, the write-ahead file) is rewritten; the tables, which hold the entries and
+    // the damage, must reach the forensic copy unchanged.
+    const tables = (tree: Record<string, string>) => Object.fromEntries(Object.entries(tree).filter(([f]) => f.endsWith('.ldb')));
+    const damaged = tables(hashTree(logDir(agentRoot)));
+    expect(Object.keys(damaged).length).to.be.greaterThan(0);
+    const now = new Date('2026-12-03T10:00:00.000Z');
+    const store = await openNodeLog(agentRoot, pino({ level: 'silent' }), () => now);
+    try {
+      const aside = join(agentRoot, 'log.corrupt-2026-12-03T10-00-00.000Z');
+      expect(readdirSync(agentRoot).sort()).to.deep.equal(['log', 'log.corrupt-2026-12-03T10-00-00.000Z']);
+      expect(tables(hashTree(aside)), 'the forensic copy holds the damaged tables, unchanged').to.deep.equal(damaged);
+      expect(store.lastSeq).to.equal(1);
+      const first = await store.getEntry(1);
+      expect(first?.ok && first.entry).to.deep.include({ type: 'LogMovedAside', kind: 'observation', at: now.toISOString() });
+      expect(first?.ok && first.entry.data).to.deep.include({ forensicCopy: aside });
+      expect(first?.ok && (first.entry.data as { error: string }).error).to.match(/entr(y|ies) #\d+/);
+    } finally {
+      await store.close();
+    }
+    // An intact log is opened as it is.
+    const again = await openNodeLog(agentRoot, pino({ level: 'silent' }), () => now);
+    await again.close();
+    expect(existsSync(join(agentRoot, 'log'))).to.equal(true);
+    expect(readdirSync(agentRoot).filter((f) => f.startsWith('log.corrupt-'))).to.have.length(1);
   });
 
   it('a writer finds the damage with checkReadable and gets LogDamagedError naming the lost entries', async () => {
