@@ -28,6 +28,7 @@ async function refusal(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a refusal');
 }
 const scratchDirs = () => readdirSync(tmpdir()).filter((f) => f.startsWith('ledgerlet-read-')).sort();
+const savedTmp = process.env.TMPDIR;
 
 describe('postmortem commands never write to the log they read', () => {
   const dirs = tempDirs();
@@ -39,13 +40,19 @@ describe('postmortem commands never write to the log they read', () => {
 
   beforeEach(async () => {
     root = dirs.make('ledgerlet-readonly-');
+    // A temp dir of this test's own, so other processes' private copies do not show up in it.
+    process.env.TMPDIR = dirs.make('ledgerlet-readonly-tmp-');
     expect(await rebuildIncident(root)).to.be.greaterThan(100);
     before = hashTree(root);
     expect(Object.keys(before).some((f) => f.endsWith('CURRENT'))).to.equal(true);
     scratchBefore = scratchDirs();
     lines.length = 0;
   });
-  afterEach(() => dirs.cleanup());
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    dirs.cleanup();
+  });
 
   // The incident was recorded by older reducers, so verify reports a divergence there (exit 1);
   // what counts here is that it read the whole log and wrote nothing.
