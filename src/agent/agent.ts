@@ -8,8 +8,9 @@ import { CriClient } from '../adapters/cri/index.ts';
 import { connect, type KubeClients } from '../adapters/kube/connect.ts';
 import { getConfigMap, getSecret } from '../adapters/kube/volume-sources.ts';
 import { isNotFound } from '../adapters/kube/errors.ts';
-import { LogStore, logDir } from '../adapters/store/index.ts';
+import { logDir, type LogStore } from '../adapters/store/index.ts';
 import { ensureRootDirs, guardLogDir, tightenLogFiles } from '../adapters/fs/private-dirs.ts';
+import { openNodeLog } from './open-node-log.ts';
 import { patchNodeConditions, register, reportNodeStatus } from '../effects/api/node-api.ts';
 import { deletePodObject, patchStatus } from '../effects/api/pod-api.ts';
 import { createMirror, deleteMirror } from '../effects/api/mirror-api.ts';
@@ -143,9 +144,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     effects.NodeStatusChanged = (d) => reportNodeStatus(clients, statusSource, d, clock.now());
   }
 
+  const firstGuard = await guardLogDir(logDir(o.rootDir));
+  const store = await openNodeLog(o.rootDir, log, () => clock.now());
+  // A damaged log was moved aside and a new directory made: guard the directory now in place (0700, files 0600).
+  firstGuard.close();
   const logGuard = await guardLogDir(logDir(o.rootDir));
-  const store = await LogStore.open(logDir(o.rootDir));
-  await tightenLogFiles(logDir(o.rootDir));
   const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000, maxWriteOutageMs: o.maxLogWriteOutageMs ?? DEFAULT_MAX_WRITE_OUTAGE_MS });
   const halted = firstValueFrom(engine.logStatus$.pipe(filter((st) => !st.writable && st.gaveUp), map((st) => new LogWriteOutageError(`node log not writable since ${!st.writable ? st.since.toISOString() : ''}: ${!st.writable ? st.error : ''}`))), { defaultValue: undefined })
     .then((e) => e ?? new Promise<never>(() => undefined));

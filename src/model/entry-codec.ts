@@ -4,8 +4,9 @@ import { Entry } from './entry.ts';
 import { upgradeEntry } from './upgrade.ts';
 import { describeErrors } from './decode.ts';
 
-/** The result of reading one stored entry; commands print the error with its seq. */
-export type EntryRead = { ok: true; entry: Entry } | { ok: false; seq: number; error: string };
+/** The result of reading one stored entry; commands print the error with its seq. `toSeq` is set
+ *  when a whole range of entries is lost (a damaged log). */
+export type EntryRead = { ok: true; entry: Entry } | { ok: false; seq: number; error: string; toSeq?: number };
 
 const RFC3339_SUBSECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}:\d{2})$/;
 

@@ -2,6 +2,7 @@
 // running agent) and how failures reach the operator (a plain sentence and exit code 1).
 import type { Command } from 'commander';
 import { LogStoreError } from '../adapters/store/index.ts';
+import { isCorruption } from '../adapters/store/log-store.ts';
 import { agentEndpoint } from './endpoint.ts';
 import { openRootDir } from './root-dir.ts';
 import { PostmortemError, type LogSource } from './source.ts';
@@ -33,10 +34,19 @@ export async function runWithSource(name: string, f: SourceFlags, body: (src: Lo
   let src: LogSource | undefined;
   try {
     src = await openSource(f);
-    return await body(src);
+    const code = await body(src);
+    // The output went on past damage; say once, at the end, what could not be read (exit 1).
+    const damage = src.damage?.() ?? [];
+    for (const d of damage) err(`${name}: the log is damaged: ${d}`);
+    if (damage.length > 0) err(`${name}: 'ledgerlet verify' lists every lost range; 'ledgerlet salvage' copies what is readable`);
+    return damage.length > 0 ? Math.max(code, 1) : code;
   } catch (e) {
     if (e instanceof PostmortemError || e instanceof LogStoreError) {
       err(`${name}: ${e.message}`);
+      return 1;
+    }
+    if (isCorruption(e)) {
+      err(`${name}: the log is damaged and this question cannot be answered from it: ${(e as Error).message}`);
       return 1;
     }
     throw e;

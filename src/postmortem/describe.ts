@@ -23,6 +23,8 @@ const restarts = (d: D) => ((d.status?.containerStatuses as D[] | undefined) ?? 
 export const DESCRIBE: Record<string, Describe> = {
   // observations: the agent and its sources
   AgentStarted: (d) => `agent started${d.resumedFromSeq ? ` (log resumed after #${d.resumedFromSeq})` : ''}${d.unfinished?.length ? `, ${d.unfinished.length} decisions unfinished` : ''}`,
+  LogMovedAside: (d) => `the previous log was damaged and moved aside to ${d.forensicCopy}; this log starts anew (${d.error})`,
+  LogEntriesLost: (d) => `entries #${d.fromSeq}..#${d.toSeq} were lost to damage before a salvage${d.salvagedFrom ? ` of ${d.salvagedFrom}` : ''}: ${d.error}`,
   AgentConfigured: (d) => `agent configured as node ${d.nodeName}${d.standalone ? ' (standalone)' : ''}`,
   PodObserved: (d) => {
     const m = d.pod?.metadata ?? {};

@@ -38,7 +38,10 @@ export function decodeWireRead(line: string): EntryRead {
   } catch (e) {
     return { ok: false, seq: 0, error: `agent sent a line that is not JSON (${(e as Error).message})` };
   }
-  if (raw.ok === false) return { ok: false, seq: Number(raw.seq ?? 0), error: String(raw.error ?? 'unreadable') };
+  if (raw.ok === false) {
+    const toSeq = (raw as { toSeq?: unknown }).toSeq;
+    return { ok: false, seq: Number(raw.seq ?? 0), error: String(raw.error ?? 'unreadable'), ...(typeof toSeq === 'number' ? { toSeq } : {}) };
+  }
   const e = raw.entry;
   if (!e || typeof e.seq !== 'number') return { ok: false, seq: 0, error: 'agent sent an entry without a seq' };
   return decodeEntry(encodeEntry(e), e.seq);

@@ -1,8 +1,11 @@
 // A LogSource over the log in an agent's root directory (a stopped agent's, or a copy of it).
-// When a running agent holds the LevelDB lock, the same questions go to its local endpoint.
+// The log is read from a private copy (LogStore's read-only mode), so reading never changes what
+// is read: a forensic copy stays byte-identical. When a running agent answers on its local
+// endpoint, the questions go there instead (its log is live and LevelDB-locked).
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { LogStore, LogStoreError, logDir } from '../adapters/store/index.ts';
+import { LogStore, logDir } from '../adapters/store/index.ts';
 import { agentEndpoint } from './endpoint.ts';
 import { LOCAL_API_SOCKET, PostmortemError, type LogSource } from './source.ts';
 import { podsSeen, queryEntries, seqAtOrBefore, stateAt, storeBounds, firstRetainedAt } from './store-queries.ts';
@@ -19,21 +22,32 @@ export function storeSource(store: LogStore, origin: string, closeStore: boolean
     seqAtOrBefore: (iso) => seqAtOrBefore(store, iso),
     pods: () => podsSeen(store),
     stateAt: (seq) => stateAt(store, seq),
+    damage: () => store.damage.map((d) => `${d.where}: ${d.error}`),
     close: async () => {
       if (closeStore) await store.close();
     },
   };
 }
 
+/** Does an agent answer on this socket? (A stale socket file of a killed agent does not.) */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
 export async function openRootDir(rootDir: string): Promise<LogSource> {
+  const socket = join(rootDir, LOCAL_API_SOCKET);
+  if (existsSync(socket) && (await answers(socket))) return agentEndpoint(socket);
   try {
-    const store = await LogStore.open(logDir(rootDir), { createIfMissing: false });
+    const store = await LogStore.open(logDir(rootDir), { readOnly: true });
     return storeSource(store, `log at ${logDir(rootDir)}`, true);
   } catch (err) {
-    const locked = err instanceof LogStoreError && /locked by another process/.test(err.message);
-    const socket = join(rootDir, LOCAL_API_SOCKET);
-    if (locked && existsSync(socket)) return agentEndpoint(socket);
-    if (locked) throw new PostmortemError(`${err.message}; and the agent has no local endpoint at ${socket}`);
     throw new PostmortemError((err as Error).message);
   }
 }

@@ -58,6 +58,8 @@ export interface LogSource {
   pods(): Promise<PodSeen[]>;
   /** The node's folded state after entry `seq`. */
   stateAt(seq: number): Promise<StateAt>;
+  /** Damage met by the reads so far (lost entry ranges also come as failed reads); none over an endpoint. */
+  damage?(): string[];
   close(): Promise<void>;
 }
 

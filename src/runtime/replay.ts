@@ -1,4 +1,5 @@
-// Rebuilds state from the log: the newest readable snapshot (if asked), then every later entry.
+// Rebuilds state from the log: the newest readable snapshot (if asked; older ones when the newest
+// cannot be read), then every later entry.
 // Used by engine start-up, the benchmarks and the history commands.
 import type { Entry } from '../model/entry.ts';
 import type { Decider } from '../reducers/decider.ts';
@@ -42,14 +43,18 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
   // Below the retention horizon there are no entries: the horizon's snapshot is the only start.
   const mustSnapshot = store.firstSeq > 1;
   if (opts.useSnapshot !== false || mustSnapshot) {
-    const snap = await store.latestSnapshot<S>(Math.min(toSeq, store.lastSeq));
-    if (snap?.ok && snap.snapshot.seq + 1 >= store.firstSeq) {
+    // The newest readable snapshot: an unreadable one costs a longer fold from an older one.
+    for await (const snap of store.snapshotsNewestFirst<S>(Math.min(toSeq, store.lastSeq))) {
+      if (!snap.ok) {
+        problems.push({ seq: snap.seq, error: `snapshot unreadable: ${snap.error}` });
+        continue;
+      }
+      if (snap.snapshot.seq + 1 < store.firstSeq) break; // older ones are before the horizon too
       state = snap.snapshot.state;
       snapshotSeq = snap.snapshot.seq;
       from = snap.snapshot.seq + 1;
       unfinished = new UnfinishedDecisions(hasEffect, snap.snapshot.unfinished.filter((e) => hasEffect(e.type)));
-    } else if (snap && !snap.ok) {
-      problems.push({ seq: snap.seq, error: `snapshot unreadable: ${snap.error}` });
+      break;
     }
   }
   let lastSeq = snapshotSeq ?? from - 1;
@@ -57,7 +62,7 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
   for await (const r of store.readRange({ from, to: toSeq })) {
     if (!r.ok) {
       problems.push({ seq: r.seq, error: r.error });
-      lastSeq = r.seq;
+      lastSeq = r.toSeq ?? r.seq;
       continue;
     }
     const step = evolveEntry(decider, state, r.entry);

@@ -95,6 +95,8 @@ export function apiPods$(opts: ApiPodsOptions): Observable<ObservationDraft> {
     let needList = resourceVersion === undefined || resourceVersion === '';
     let failures = 0;
     let lastFailureKind: string | undefined;
+    /** 410s in a row with no watch event between them: a server that keeps expiring our list. */
+    let goneInARow = 0;
 
     const emit = <D>(type: string, data: D, pod?: PodRef) => {
       if (subscriber.closed) return;
@@ -163,6 +165,7 @@ export function apiPods$(opts: ApiPodsOptions): Observable<ObservationDraft> {
         const onEvent = (e: WatchEvent) => {
           if (settled) return;
           events++;
+          if (e.type !== 'ERROR') goneInARow = 0; // the watch works again: the 410 streak is over
           switch (e.type) {
             case 'ADDED':
             case 'MODIFIED': {
@@ -204,20 +207,31 @@ export function apiPods$(opts: ApiPodsOptions): Observable<ObservationDraft> {
         );
       });
 
+    /** The first 410 relists at once (upstream's reflector does); repeated ones back off. */
+    const gone = async () => {
+      needList = true;
+      goneInARow++;
+      if (goneInARow > 1) await opts.clock.sleep(backoffDelay(goneInARow - 1, cfg), ac.signal);
+    };
+
     const run = async () => {
       while (!ac.signal.aborted) {
         try {
           if (needList) await relist();
           const outcome = await watchOnce(resourceVersion!);
           if (ac.signal.aborted) break;
-          if (outcome.kind === 'gone') needList = true;
+          if (outcome.kind === 'gone') await gone();
           else if (outcome.kind === 'error') await failed(outcome.error);
           else if (outcome.events === 0) await opts.clock.sleep(cfg.initialMs, ac.signal); // quiet close: do not spin
         } catch (err) {
           if (ac.signal.aborted) break;
           const e = toKubeApiError(err, needList ? 'list pods' : 'watch pods');
           if (e.kind === 'Gone') {
-            needList = true;
+            try {
+              await gone();
+            } catch {
+              break; // aborted while sleeping
+            }
             continue;
           }
           try {

@@ -128,6 +128,40 @@ describe('api-pods source (scripted list/watch, virtual clock)', () => {
     expect(out.some((o) => o.type === 'ApiServerUnreachable')).to.equal(false);
   });
 
+  it('backs off on repeated 410 Gone instead of relisting in a loop, and resets once a watch delivers', async () => {
+    const lw = new ScriptedListWatch();
+    const gone = () => new KubeApiError('Gone', 410, 'Expired', 'too old resource version');
+    for (let i = 0; i < 6; i++) lw.lists.push({ items: [], resourceVersion: String(10 + i) });
+    // Every watch answers 410 at once: the pathological server.
+    lw.watchFailures.push(gone(), gone(), gone(), gone());
+    const clock = new VirtualClock();
+    start(lw, clock);
+    await settle();
+    // The first 410 relists at once (as upstream); the second waits 0.8 s, the third 1.6 s.
+    expect(lw.listCalls).to.equal(2);
+    expect(clock.pendingTimers).to.equal(1);
+    await clock.advance(799);
+    await settle();
+    expect(lw.listCalls).to.equal(2);
+    await clock.advance(1);
+    await settle();
+    expect(lw.listCalls).to.equal(3);
+    await clock.advance(1599);
+    await settle();
+    expect(lw.listCalls).to.equal(3);
+    await clock.advance(1);
+    await settle();
+    expect(lw.listCalls).to.equal(4);
+    await clock.advance(3200);
+    await settle();
+    expect(lw.listCalls).to.equal(5);
+    // The fifth watch stays open and delivers: the streak is over, the next 410 relists at once.
+    lw.current.onEvent({ type: 'ADDED', object: pod('a', 'uid-a', '20') });
+    lw.current.onEvent({ type: 'ERROR', error: gone() });
+    await settle();
+    expect(lw.listCalls).to.equal(6);
+  });
+
   it('resumes from initialResourceVersion without listing, relisting only when that is gone', async () => {
     const lw = new ScriptedListWatch();
     lw.watchFailures.push(new KubeApiError('Gone', 410, 'Expired', 'too old'));

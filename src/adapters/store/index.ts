@@ -6,7 +6,7 @@ export function logDir(rootDir: string): string {
   return join(rootDir, 'log');
 }
 
-export { LogStore, LogStoreError } from './log-store.ts';
-export type { LogStoreOptions, RetentionPolicy, RetentionResult, SeqRange, SnapshotInput } from './log-store.ts';
+export { LogStore, LogStoreError, LogDamagedError, isCorruption } from './log-store.ts';
+export type { LogDamage, LogStoreOptions, RetentionPolicy, RetentionResult, SeqRange, SnapshotInput } from './log-store.ts';
 export type { Snapshot, SnapshotHead, SnapshotRead } from './snapshot-codec.ts';
 export type { HorizonMeta } from './meta-codec.ts';

@@ -4,12 +4,15 @@
 // The by-pod index and the byte count are derived data: they are kept in memory and checkpointed
 // every INDEX_EVERY entries (riding on an append's batch), and open() rebuilds whatever a crash
 // lost from the entries after the last checkpoint. Appends therefore write little besides entries.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Level } from 'level';
 import type { AbstractSublevel } from 'abstract-level';
 import type { AppendDraft, Entry } from '../../model/entry.ts';
 import { SCHEMA_VERSION } from '../../model/entry.ts';
 import { decodeEntry, encodeEntry, type EntryRead } from '../../model/entry-codec.ts';
+import { lostRange } from '../../model/log-damage.ts';
 import { redactSecrets } from '../../model/entry-redact.ts';
 import { isEmpty as noSecretsHeld, scrub } from '../../runtime/secret-values.ts';
 import { parsePodKey, parseSeqKey, podKey, podKeyRange, seqKey, snapshotBodyKey, snapshotHeadKey } from './keys.ts';
@@ -23,6 +26,21 @@ type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: string } | { ty
 export interface LogStoreOptions {
   /** Default true; false makes opening a missing log an error (read-only commands). */
   createIfMissing?: boolean;
+  /**
+   * Open a private copy of the directory (LevelDB writes LOG, MANIFEST and CURRENT on every open,
+   * so it cannot open in place without changing it): the original stays byte-identical, every
+   * write path is refused, and damage is reported (`damage`) instead of failing the open.
+   */
+  readOnly?: boolean;
+}
+
+/** A part of the log LevelDB could not read (a damaged table): lost entries, or a record. */
+export interface LogDamage {
+  where: 'entries' | 'snapshots' | 'index' | 'meta';
+  /** For entries: the lost range, inclusive. */
+  fromSeq?: number;
+  toSeq?: number;
+  error: string;
 }
 
 export interface SeqRange {
@@ -52,6 +70,16 @@ export class LogStoreError extends Error {
   override name = 'LogStoreError';
 }
 
+/** The log's files are damaged (LevelDB reports corruption): read it read-only, salvage it or move it aside. */
+export class LogDamagedError extends LogStoreError {
+  override name = 'LogDamagedError';
+}
+
+export function isCorruption(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string }; message?: string } | undefined;
+  return e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION' || /Corruption:/.test(e?.message ?? '');
+}
+
 const FORMAT = 'ledgerlet-log/1';
 const READ_CHUNK = 1000;
 /** Entries between index checkpoints; bounds both the memory held and the rescan after a crash. */
@@ -73,6 +101,10 @@ export class LogStore {
   private readonly logPrefix: string;
   private readonly podPrefix: string;
   private readonly metaPrefix: string;
+  private readonly damageSeen = new Map<string, LogDamage>();
+  /** Private copy opened by a read-only store; removed on close. */
+  private scratch: string | undefined;
+  private readOnly = false;
 
   private constructor(
     private readonly db: Level<string, string>,
@@ -96,31 +128,83 @@ export class LogStore {
   }
 
   static async open(dir: string, opts: LogStoreOptions = {}): Promise<LogStore> {
-    if (opts.createIfMissing === false && !existsSync(dir)) throw new LogStoreError(`no log at ${dir}`);
-    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' });
+    const readOnly = opts.readOnly === true;
+    if ((readOnly || opts.createIfMissing === false) && !existsSync(dir)) throw new LogStoreError(`no log at ${dir}`);
+    const scratch = readOnly ? mkdtempSync(join(tmpdir(), 'ledgerlet-read-')) : undefined;
+    const where = scratch ? join(scratch, 'log') : dir;
+    if (scratch) {
+      try {
+        cpSync(dir, where, { recursive: true });
+      } catch (err) {
+        rmSync(scratch, { recursive: true, force: true });
+        throw new LogStoreError(`cannot copy the log at ${dir} to read it: ${(err as Error).message}`);
+      }
+    }
+    const db = new Level<string, string>(where, { valueEncoding: 'utf8' });
     try {
-      await db.open({ createIfMissing: opts.createIfMissing ?? true });
+      await db.open({ createIfMissing: readOnly ? false : opts.createIfMissing ?? true });
     } catch (err) {
-      throw new LogStoreError(describeOpenError(dir, err));
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      const text = describeOpenError(dir, err);
+      throw isCorruption(err) || isCorruption((err as { cause?: unknown }).cause) ? new LogDamagedError(text) : new LogStoreError(text);
     }
     const sub = (name: string): Sub => db.sublevel<string, string>(name, { valueEncoding: 'utf8' });
     const log = sub('log');
     const byPod = sub('by-pod');
     const snaps = sub('snapshots');
     const meta = sub('meta');
-    const format = await meta.get('format');
-    if (format === undefined) await meta.put('format', FORMAT);
-    else if (format !== FORMAT) {
-      await db.close();
-      throw new LogStoreError(`${dir} holds log format ${JSON.stringify(format)}; this ledgerlet reads ${FORMAT}`);
+    const damage: LogDamage[] = [];
+    const fail = async (err: unknown): Promise<never> => {
+      await db.close().catch(() => undefined);
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    };
+    // A damaged meta record fails a writer's open; a reader goes on without it and says so.
+    const readMeta = async (key: string): Promise<string | undefined> => {
+      try {
+        return await meta.get(key);
+      } catch (err) {
+        if (!isCorruption(err)) return fail(err);
+        if (!readOnly) return fail(new LogDamagedError(`the log at ${dir} is damaged (its ${key} record cannot be read: ${(err as Error).message})`));
+        damage.push({ where: 'meta', error: `the ${key} record cannot be read: ${(err as Error).message}` });
+        return undefined;
+      }
+    };
+    const format = await readMeta('format');
+    if (format === undefined && !readOnly) await meta.put('format', FORMAT);
+    else if (format !== undefined && format !== FORMAT) {
+      await fail(new LogStoreError(`${dir} holds log format ${JSON.stringify(format)}; this ledgerlet reads ${FORMAT}`));
     }
-    const tail = decodeMeta(TailMeta, await meta.get('tail')) ?? { lastSeq: 0, lastAt: '1970-01-01T00:00:00.000Z', bytes: 0 };
-    const horizon = decodeMeta(HorizonMeta, await meta.get('horizon'));
+    const tail = decodeMeta(TailMeta, await readMeta('tail')) ?? { lastSeq: 0, lastAt: '1970-01-01T00:00:00.000Z', bytes: 0 };
+    const horizon = decodeMeta(HorizonMeta, await readMeta('horizon'));
     const store = new LogStore(db, log, byPod, snaps, meta, tail, horizon);
-    // A crash during retention leaves entries below the recorded horizon: finish removing them.
-    if (horizon) await store.removeBelow(horizon.firstSeq, horizon.snapshotSeq);
-    await store.recoverAfterCheckpoint();
+    store.readOnly = readOnly;
+    store.scratch = scratch;
+    for (const d of damage) store.noteDamage(d);
+    try {
+      // A crash during retention leaves entries below the recorded horizon: finish removing them.
+      if (horizon && !readOnly) await store.removeBelow(horizon.firstSeq, horizon.snapshotSeq);
+      await store.recoverAfterCheckpoint();
+    } catch (err) {
+      if (!isCorruption(err)) return fail(err);
+      if (!readOnly) return fail(new LogDamagedError(`the log at ${dir} is damaged: ${(err as Error).message}`));
+      store.noteDamage({ where: 'entries', fromSeq: store.writtenSeq + 1, error: `the end of the log cannot be read: ${(err as Error).message}` });
+    }
     return store;
+  }
+
+  /** Damage met so far by this store's reads (each range once), in the order found. */
+  get damage(): LogDamage[] {
+    return [...this.damageSeen.values()];
+  }
+
+  private noteDamage(d: LogDamage): void {
+    const key = `${d.where}:${d.fromSeq ?? ''}:${d.toSeq ?? ''}`;
+    if (!this.damageSeen.has(key)) this.damageSeen.set(key, d);
+  }
+
+  private refuseWrites(what: string): void {
+    if (this.readOnly) throw new LogStoreError(`cannot ${what}: the log is open read-only`);
   }
 
   /** Seq of the last entry written (0 for an empty log). */
@@ -183,9 +267,14 @@ export class LogStore {
    * yet written so the log never gets a gap.
    */
   write(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] } = {}): Promise<void> {
+    return this.writeBatch(entries, opts, false);
+  }
+
+  private writeBatch(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] }, imported: boolean): Promise<void> {
     const run = async () => {
+      this.refuseWrites('append');
       if (entries.length === 0) return;
-      if (entries[0].seq !== this.writtenSeq + 1) {
+      if (!imported && entries[0].seq !== this.writtenSeq + 1) {
         throw new LogStoreError(`write out of order: expected seq ${this.writtenSeq + 1}, got ${entries[0].seq}`);
       }
       // Hot path: keys are prefixed by hand and written through the root database (no per-op
@@ -218,6 +307,10 @@ export class LogStore {
       this.writtenSeq = last.seq;
       this.writtenAt = last.at;
       this.bytes = bytes;
+      if (imported) {
+        this.nextSeq = last.seq + 1;
+        this.stampedAt = last.at;
+      }
       if (checkpoint) this.checkpointDone(last.seq);
       else this.addPending(byPod, entries.length);
     };
@@ -257,7 +350,7 @@ export class LogStore {
   /** Write the pending index and the checkpoint now (close, retention). */
   private async checkpointNow(): Promise<void> {
     await this.writeChain;
-    if (this.checkpointSeq === this.writtenSeq) return;
+    if (this.readOnly || this.checkpointSeq === this.writtenSeq) return;
     const ops: RawOp[] = [];
     this.checkpointOps(ops, new Map(), { lastSeq: this.writtenSeq, lastAt: this.writtenAt, bytes: this.bytes });
     await this.db.batch(ops);
@@ -311,6 +404,7 @@ export class LogStore {
   /** Store a snapshot of the state after `seq` (which must already be written). */
   async putSnapshot(seq: number, snap: SnapshotInput): Promise<void> {
     await this.writeChain;
+    this.refuseWrites('store a snapshot');
     if (seq > this.writtenSeq || seq < this.firstSeq - 1) throw new LogStoreError(`cannot snapshot seq ${seq}: log holds ${this.firstSeq}..${this.writtenSeq}`);
     let logBytes = this.bytes;
     let at = this.writtenAt;
@@ -326,54 +420,206 @@ export class LogStore {
     await this.db.batch(this.snapshotOps(seq, at, logBytes, snap));
   }
 
-  /** Snapshot heads, oldest first. */
+  /** Snapshot heads, oldest first (a damaged listing yields the heads read before the damage). */
   async listSnapshots(): Promise<SnapshotHead[]> {
     const out: SnapshotHead[] = [];
-    for await (const v of this.snaps.values({ gte: 'head:', lt: 'head;' })) {
-      const h = decodeSnapshotHead(v);
-      if (h) out.push(h);
+    try {
+      for await (const v of this.snaps.values({ gte: 'head:', lt: 'head;' })) {
+        const h = decodeSnapshotHead(v);
+        if (h) out.push(h);
+      }
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      this.noteDamage({ where: 'snapshots', error: `the snapshot list cannot be read in full: ${(err as Error).message}` });
     }
     return out;
   }
 
   async getSnapshot<S = unknown>(seq: number): Promise<SnapshotRead<S> | undefined> {
-    const text = await this.snaps.get(snapshotBodyKey(seq));
+    let text: string | undefined;
+    try {
+      text = await this.snaps.get(snapshotBodyKey(seq));
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      this.noteDamage({ where: 'snapshots', fromSeq: seq, toSeq: seq, error: `snapshot at seq ${seq} cannot be read: ${(err as Error).message}` });
+      return { ok: false, seq, error: `snapshot cannot be read, the log is damaged there (${(err as Error).message})` };
+    }
     return text === undefined ? undefined : decodeSnapshot<S>(text, seq);
   }
 
-  /** The newest snapshot at or before maxSeq (default: any). */
-  async latestSnapshot<S = unknown>(maxSeq = Number.MAX_SAFE_INTEGER): Promise<SnapshotRead<S> | undefined> {
-    for await (const [k, v] of this.snaps.iterator({ gte: 'body:', lte: snapshotBodyKey(maxSeq), reverse: true, limit: 1 })) {
-      return decodeSnapshot<S>(v, parseSeqKey(k.slice(5)));
+  /**
+   * Snapshots at or before maxSeq, newest first, each read or the reason it cannot be: replay takes
+   * the first readable one, so one damaged snapshot costs a longer fold, not the state.
+   */
+  async *snapshotsNewestFirst<S = unknown>(maxSeq = Number.MAX_SAFE_INTEGER): AsyncGenerator<SnapshotRead<S>> {
+    // Seqs from both the heads and the body keys: either listing may be the damaged one.
+    const seqs = new Set((await this.listSnapshots()).map((h) => h.seq));
+    try {
+      for await (const k of this.snaps.keys({ gte: 'body:', lte: snapshotBodyKey(maxSeq) })) {
+        const seq = parseSeqKey(k.slice(5));
+        if (Number.isFinite(seq)) seqs.add(seq);
+      }
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      this.noteDamage({ where: 'snapshots', error: `the snapshot list cannot be read in full: ${(err as Error).message}` });
     }
+    for (const seq of [...seqs].filter((x) => x <= maxSeq).sort((a, b) => b - a)) {
+      const snap = await this.getSnapshot<S>(seq);
+      if (snap) yield snap;
+    }
+  }
+
+  /** The newest snapshot at or before maxSeq (default: any), readable or not. */
+  async latestSnapshot<S = unknown>(maxSeq = Number.MAX_SAFE_INTEGER): Promise<SnapshotRead<S> | undefined> {
+    for await (const snap of this.snapshotsNewestFirst<S>(maxSeq)) return snap;
     return undefined;
   }
 
   async getEntry(seq: number): Promise<EntryRead | undefined> {
-    const text = await this.log.get(seqKey(seq));
+    let text: string | undefined;
+    try {
+      text = await this.log.get(seqKey(seq));
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      return { ok: false, seq, error: `cannot be read, the log is damaged there (${(err as Error).message})` };
+    }
     return text === undefined ? undefined : decodeEntry(text, seq);
   }
 
-  /** Entries in seq order within [from, to] (inclusive). */
+  /**
+   * Entries in seq order within [from, to] (inclusive). Where the log is damaged, one failed read
+   * with `toSeq` stands for each lost range and reading goes on with the entries after it: LevelDB
+   * skips a damaged table block and reports it only later, so a missing seq is how loss shows; an
+   * iterator that fails before yielding is moved past the damage by probing further keys.
+   */
   async *readRange(range: SeqRange = {}): AsyncGenerator<EntryRead> {
-    const it = this.log.iterator({ gte: seqKey(range.from ?? 0), lte: seqKey(range.to ?? Number.MAX_SAFE_INTEGER), highWaterMarkBytes: 4 << 20 } as object);
-    try {
-      for (;;) {
-        const chunk = await it.nextv(READ_CHUNK);
-        if (chunk.length === 0) return;
-        for (const [k, v] of chunk) yield decodeEntry(v, parseSeqKey(k));
+    const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    let cursor = Math.max(range.from ?? 0, 0);
+    /** Next seq that must exist; below the retention horizon nothing has to. */
+    let expect = Math.max(cursor, this.firstSeq);
+    const lost = (from: number, upTo: number, why: string): EntryRead => {
+      const what = from === upTo ? `entry #${from} is` : `entries #${from}..#${upTo} are`;
+      this.noteDamage({ where: 'entries', fromSeq: from, toSeq: upTo, error: `${what} lost: ${why}` });
+      return { ok: false, seq: from, toSeq: upTo, error: `${what} lost: ${why}` };
+    };
+    let why = 'the log is damaged there';
+    for (;;) {
+      const it = this.log.iterator({ gte: seqKey(cursor), lte: seqKey(to), highWaterMarkBytes: 4 << 20 } as object);
+      let progressed = false;
+      let failure: unknown;
+      try {
+        for (;;) {
+          const chunk = await it.nextv(READ_CHUNK);
+          if (chunk.length === 0) break;
+          for (const [k, v] of chunk) {
+            const seq = parseSeqKey(k);
+            if (!Number.isFinite(seq) || seq < cursor) continue; // a garbled key is no entry
+            if (seq > expect) yield lost(expect, seq - 1, why);
+            const r = decodeEntry(v, seq);
+            yield r;
+            progressed = true;
+            cursor = seq + 1;
+            // A salvaged log records its own gaps: the seqs they stand for are not missing.
+            const recorded = r.ok ? lostRange(r.entry) : undefined;
+            expect = Math.max(expect, recorded ? recorded.toSeq + 1 : seq + 1);
+            cursor = Math.max(cursor, expect);
+          }
+        }
+      } catch (err) {
+        if (!isCorruption(err)) throw err;
+        failure = err;
+      } finally {
+        await it.close().catch(() => undefined);
       }
+      if (failure === undefined) break;
+      why = `the log is damaged there (${(failure as Error).message})`;
+      if (progressed) continue;
+      const next = await this.firstReadableSeq(cursor + 1, to);
+      if (next === undefined) break;
+      cursor = next;
+    }
+    const end = Math.min(to, this.writtenSeq);
+    if (expect <= end) yield lost(expect, end, why);
+  }
+
+  /**
+   * Read every entry from `from` to the end and throw LogDamagedError naming what is lost: the
+   * agent checks what its start-up replay will fold before trusting it.
+   */
+  async checkReadable(from: number): Promise<void> {
+    const lost: string[] = [];
+    for await (const r of this.readRange({ from })) {
+      if (!r.ok && r.toSeq !== undefined) lost.push(r.seq === r.toSeq ? `entry #${r.seq}` : `entries #${r.seq}..#${r.toSeq}`);
+    }
+    if (lost.length > 0) throw new LogDamagedError(`the log is damaged: ${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ` and ${lost.length - 5} more ranges` : ''} cannot be read`);
+  }
+
+  /**
+   * The first readable seq >= from: probe at doubling distances until an iterator gets past the
+   * damage, then bisect back so no readable entry just after the damage is skipped.
+   */
+  private async firstReadableSeq(from: number, to: number): Promise<number | undefined> {
+    const last = Math.min(to, this.writtenSeq);
+    let failed = from - 1;
+    for (let step = 0; from + step <= last; step = step === 0 ? 1 : step * 2) {
+      const found = await this.probeKey(from + step, to);
+      if (found === 'damaged') {
+        failed = from + step;
+        continue;
+      }
+      if (found === undefined) return undefined;
+      let hi = from + step;
+      let best = found;
+      while (hi - failed > 1) {
+        const mid = Math.floor((failed + hi) / 2);
+        const at = await this.probeKey(mid, to);
+        if (at === 'damaged') failed = mid;
+        else {
+          hi = mid;
+          if (at !== undefined) best = at;
+        }
+      }
+      return best;
+    }
+    return undefined;
+  }
+
+  private async probeKey(from: number, to: number): Promise<number | 'damaged' | undefined> {
+    const it = this.log.keys({ gte: seqKey(from), lte: seqKey(to), limit: 1 });
+    try {
+      const [k] = await it.nextv(1);
+      if (k === undefined) return undefined;
+      const seq = parseSeqKey(k);
+      return Number.isFinite(seq) ? seq : 'damaged';
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      return 'damaged';
     } finally {
-      await it.close();
+      await it.close().catch(() => undefined);
     }
   }
 
   /**
    * Entries about one pod, in seq order, through the by-pod index. Index records are keyed by the
    * first seq of a pod's entries in one batch and list all of them, so the record just before
-   * `from` may still hold matching seqs.
+   * `from` may still hold matching seqs. Where the index or its entries are damaged, the rest is
+   * found by scanning the log itself.
    */
   async *readPod(uid: string, range: SeqRange = {}): AsyncGenerator<EntryRead> {
+    let last = (range.from ?? 0) - 1;
+    try {
+      for await (const r of this.readPodThroughIndex(uid, range)) {
+        yield r;
+        last = r.ok ? r.entry.seq : r.seq;
+      }
+    } catch (err) {
+      if (!isCorruption(err)) throw err;
+      this.noteDamage({ where: 'index', error: `the by-pod index cannot be read: ${(err as Error).message}` });
+      for await (const r of this.readRange({ from: last + 1, to: range.to })) if (!r.ok || r.entry.pod?.uid === uid) yield r;
+    }
+  }
+
+  private async *readPodThroughIndex(uid: string, range: SeqRange): AsyncGenerator<EntryRead> {
     const from = range.from ?? 0;
     // A consistent cut: stored records up to the checkpoint as of now, then the pending seqs.
     const indexed = this.checkpointSeq;
@@ -428,7 +674,10 @@ export class LogStore {
     let hi = this.writtenSeq + 1;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const text = await this.log.get(seqKey(mid));
+      const text = await this.log.get(seqKey(mid)).catch((err: unknown) => {
+        if (isCorruption(err)) return undefined;
+        throw err;
+      });
       const at = text === undefined ? undefined : extractAt(text);
       // An unreadable time cannot be ordered; stop bisecting there and let the scan report it.
       if (at === undefined) return Math.max(lo, Math.min(mid, this.firstSeq));
@@ -444,6 +693,7 @@ export class LogStore {
    * suitable snapshot nothing is removed. The horizon is recorded before anything is deleted.
    */
   async applyRetention(policy: RetentionPolicy, now: Date): Promise<RetentionResult> {
+    this.refuseWrites('apply retention');
     // Removal walks the stored index, so everything pending is stored first.
     await this.checkpointNow();
     const all = await this.listSnapshots();
@@ -456,9 +706,13 @@ export class LogStore {
       for (const h of heads) if (h.seq + 1 <= keepFrom && (!cut || h.seq > cut.seq)) cut = h;
     }
     const maxBytes = policy.maxBytes;
-    if (maxBytes !== undefined && heads.length > 0 && this.bytes - removedBytes > maxBytes) {
+    // Snapshots are on disk too: the budget holds retained entries plus every snapshot kept (a cut
+    // at a snapshot keeps it and the newer ones).
+    const snapshotBytesFrom = (seq: number) => all.reduce((sum, h) => (h.seq >= seq ? sum + h.stateBytes : sum), 0);
+    const retainedAfter = (logBytes: number, seq: number) => this.bytes - logBytes + snapshotBytesFrom(seq);
+    if (maxBytes !== undefined && heads.length > 0 && retainedAfter(removedBytes, this.horizonMeta?.snapshotSeq ?? 0) > maxBytes) {
       // Oldest snapshot that brings retained bytes under the budget, else the newest one.
-      const fit = heads.find((h) => this.bytes - h.logBytes <= maxBytes) ?? heads[heads.length - 1];
+      const fit = heads.find((h) => retainedAfter(h.logBytes, h.seq) <= maxBytes) ?? heads[heads.length - 1];
       if (!cut || fit.seq > cut.seq) cut = fit;
     }
     if (!cut) return { removedEntries: 0, firstSeq: this.firstSeq, snapshotSeq: this.horizonMeta?.snapshotSeq };
@@ -525,6 +779,49 @@ export class LogStore {
     await this.writeChain;
     if (this.db.status === 'open') await this.checkpointNow().catch(() => undefined);
     await this.db.close();
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+
+  /**
+   * Copy entries from another log (salvage): seqs are kept, and the only jumps allowed are the ones
+   * a LogEntriesLost entry just before records. The first batch may start anywhere when the log is
+   * empty (after startAtHorizon) or at seq 1.
+   */
+  importEntries(entries: readonly Entry[]): Promise<void> {
+    let expect = this.writtenSeq + 1;
+    for (const e of entries) {
+      if (e.seq !== expect) return Promise.reject(new LogStoreError(`import out of order: expected seq ${expect}, got ${e.seq}`));
+      expect = (lostRange(e)?.toSeq ?? e.seq) + 1;
+    }
+    return this.writeBatch(entries, {}, true).then(() => {
+      const last = entries[entries.length - 1];
+      const covered = last ? lostRange(last)?.toSeq : undefined;
+      if (covered !== undefined) {
+        this.writtenSeq = covered;
+        this.nextSeq = covered + 1;
+      }
+    });
+  }
+
+  /** Start an empty log at a retention horizon: its snapshot stands for every entry before it. */
+  async startAtHorizon(horizon: HorizonMeta, snapshot: SnapshotInput, snapshotAt: string, logBytes: number): Promise<void> {
+    this.refuseWrites('start at a horizon');
+    await this.writeChain;
+    if (this.writtenSeq !== 0) throw new LogStoreError('only an empty log can start at a retention horizon');
+    const seq = horizon.firstSeq - 1;
+    const tail: TailMeta = { lastSeq: seq, lastAt: snapshotAt, bytes: logBytes };
+    const ops: BatchOp[] = [
+      ...this.snapshotOps(seq, snapshotAt, logBytes, snapshot),
+      { type: 'put', sublevel: this.meta, key: 'horizon', value: JSON.stringify(horizon) },
+      { type: 'put', sublevel: this.meta, key: 'tail', value: JSON.stringify(tail) },
+    ];
+    await this.db.batch(ops);
+    this.horizonMeta = horizon;
+    this.writtenSeq = this.checkpointSeq = seq;
+    this.nextSeq = seq + 1;
+    this.writtenAt = this.stampedAt = snapshotAt;
+    this.bytes = logBytes;
   }
 }
 

@@ -26,7 +26,7 @@ export function register(program: Command): void {
 export async function runVerify(rootDir: string, json: boolean, getDecider: () => Promise<Decider<unknown>>, out: (line: string) => void = console.log): Promise<number> {
   let store: LogStore;
   try {
-    store = await LogStore.open(logDir(rootDir), { createIfMissing: false });
+    store = await LogStore.open(logDir(rootDir), { readOnly: true });
   } catch (err) {
     out(`verify: ${err instanceof LogStoreError ? err.message : (err as Error).message}`);
     return 1;
@@ -38,7 +38,14 @@ export async function runVerify(rootDir: string, json: boolean, getDecider: () =
       const from = report.startedFromSnapshot ? `from the retention snapshot at seq ${report.startedFromSnapshot}` : 'from seq 1';
       out(`verified ${report.entries} entries ${from}: ${report.observations} observations, ${report.decisions} decisions, ${report.outcomes} outcomes; ${report.snapshotsChecked} snapshots`);
       for (const r of report.reducerErrors.slice(0, 10)) out(`warning: ${r.error}`);
-      if (report.divergence) out(`DIVERGED at seq ${report.divergence.seq}: ${report.divergence.reason}`);
+      for (const l of report.lost) {
+        const range = l.fromSeq === l.toSeq ? `entry #${l.fromSeq}` : `entries #${l.fromSeq}..#${l.toSeq}`;
+        out(l.recorded ? `note: ${range} were lost before a salvage (recorded gap): ${l.error}` : `LOST: ${range} cannot be read: ${l.error}`);
+      }
+      for (const d of report.otherDamage) out(`DAMAGED: ${d}`);
+      if (report.decisionsUnchecked > 0) out(`note: ${report.decisionsUnchecked} decisions after lost entries could not be checked (no readable snapshot after the gap yet)`);
+      if (report.lost.some((l) => !l.recorded) || report.otherDamage.length > 0) out(`the log is damaged: run 'ledgerlet salvage --root-dir ${rootDir} --out DIR' to copy what is readable`);
+      else if (report.divergence) out(`DIVERGED at seq ${report.divergence.seq}: ${report.divergence.reason}`);
       else out('all decisions and snapshots match the replay');
     }
     return report.ok ? 0 : 1;
