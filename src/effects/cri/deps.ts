@@ -13,6 +13,8 @@ export interface RuntimeEffectDeps {
     configMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
     secret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   };
+  /** The agent's --root-dir: subPath mounts are bind-mounted under its pods/<uid>/volume-subpaths. */
+  rootDir: string;
   /** Creates directories (pod log dirs). */
   mkdirp: (dir: string) => Promise<void>;
 }

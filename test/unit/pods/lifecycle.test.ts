@@ -213,7 +213,8 @@ describe('pods: volumes gate the sandbox', () => {
     const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-v1', ip: '10.88.0.2' }), 'ContainerStartRequested');
     expect((start.data as { plan: { mounts: unknown[] } }).plan.mounts).to.deep.equal([
       { containerPath: '/etc/cfg', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg', readOnly: true },
-      { containerPath: '/etc/one', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg/key1', readOnly: false, subPath: 'key1' },
+      // the subPath is kept as written: the start effect resolves it inside the volume
+      { containerPath: '/etc/one', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg', readOnly: false, volume: 'cfg', index: 1, subPath: 'key1' },
     ]);
   });
 
