@@ -181,6 +181,25 @@ describe('pods: lifecycle decisions', () => {
     expect(s.pod('u11').containers.app.current?.id).to.equal('c-real');
   });
 
+  it('a container whose config cannot be made (a refused subPath) is retried after a delay, keeping CreateContainerConfigError', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('u13'), origin: 'api' }, refFor('u13')), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-u13', ip: '10.88.0.5' }), 'ContainerStartRequested');
+    const msg = 'failed to prepare subPath for volumeMount "scratch" of container "app"';
+    s.at(1);
+    const retry = only(s.outcome(start, 'ContainerStartFailed', { name: 'app', stage: 'config', reason: 'CreateContainerConfigError', message: msg }), 'ContainerStartRequested');
+    s.at(2);
+    const ds = s.outcome(retry, 'ContainerStartFailed', { name: 'app', stage: 'config', reason: 'CreateContainerConfigError', message: msg });
+    expect(types(ds)).to.not.include('ContainerStartRequested');
+    const timer = only(ds, 'RestartBackedOff');
+    expect(timer.data).to.deep.include({ which: 'config', waitingReason: 'CreateContainerConfigError', until: '2026-11-23T10:00:12.000Z' });
+    expect(s.pod('u13').lastStatus!.containerStatuses[0].state.waiting).to.deep.equal({ reason: 'CreateContainerConfigError', message: msg });
+    // an unrelated entry in between does not start it early
+    expect(types(s.observe('ProbeTick', {}, refFor('u13')))).to.not.include('ContainerStartRequested');
+    s.at(12);
+    expect(types(s.outcome(timer, 'BackOffExpired', { name: 'app', which: 'config' }))).to.include('ContainerStartRequested');
+  });
+
   it('an image that cannot be pulled backs off with ImagePullBackOff', () => {
     const s = readyNode();
     const sb = only(s.observe('PodObserved', { pod: podManifest('u12'), origin: 'api' }, refFor('u12')), 'PodSandboxRequested');
