@@ -2,7 +2,8 @@
 // (pkg/kubelet/kubelet_pods.go) before anything touches the disk. Pure: the start effect calls it
 // with the container's finished environment and resolves the result inside the volume.
 
-export type SubPathResult = { ok: true; subPath: string } | { ok: false; message: string };
+/** `shown` is what messages may say about the path: the expression itself when a secret fed it. */
+export type SubPathResult = { ok: true; subPath: string; shown: string } | { ok: false; message: string };
 
 /**
  * subPathExpr expanded from the container's environment with upstream's $(VAR) syntax (`$$`
@@ -70,10 +71,10 @@ export function effectiveSubPath(m: { subPath?: string; subPathExpr?: string }, 
     subPath = x.value;
     shown = x.names.some(sensitive) ? m.subPathExpr : x.value;
   }
-  if (subPath === '') return { ok: true, subPath };
+  if (subPath === '') return { ok: true, subPath, shown };
   const problem = checkSubPath(subPath);
   if (problem) return { ok: false, message: shown === subPath ? problem : problem.replace(`\`${subPath}\``, `\`${shown}\``) };
-  return { ok: true, subPath };
+  return { ok: true, subPath, shown };
 }
 
 /**

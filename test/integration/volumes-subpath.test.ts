@@ -225,7 +225,7 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
       await kubectl(env, ['apply', '-f', '-'], podJson(env, name, {
         volumes: [{ name: 'scratch', emptyDir: {} }],
         containers: [
-          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; while :; do rm -f sub.l; ln -s ${HOST_SECRET_DIR} sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; rm -f sub; mkdir sub 2>/dev/null; usleep 2000; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
+          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; while :; do rm -f sub.l; ln -s ${HOST_SECRET_DIR} sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; usleep 2000; rm -f sub; mkdir sub 2>/dev/null; usleep 2000; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
           ...checkers,
         ],
       }));

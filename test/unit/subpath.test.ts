@@ -40,7 +40,7 @@ describe('subPathExpr expansion (upstream ExpandContainerVolumeMounts)', () => {
   it('an expansion to an absolute path or with `..` is rejected like a subPath', () => {
     expect(effectiveSubPath({ subPathExpr: '$(UP)/x' }, vars)).to.deep.equal({ ok: false, message: "unable to provision SubPath `../x`: must not contain '..'" });
     expect(effectiveSubPath({ subPathExpr: '$(ROOT)' }, vars)).to.deep.equal({ ok: false, message: 'error SubPath `/etc` must not be an absolute path' });
-    expect(effectiveSubPath({ subPath: 'a', subPathExpr: 'b/$(POD_NAME)' }, vars)).to.deep.equal({ ok: true, subPath: 'b/web-1' });
+    expect(effectiveSubPath({ subPath: 'a', subPathExpr: 'b/$(POD_NAME)' }, vars)).to.deep.equal({ ok: true, subPath: 'b/web-1', shown: 'b/web-1' });
     expect(effectiveSubPath({ subPath: '/abs' }, vars)).to.deep.equal({ ok: false, message: 'error SubPath `/abs` must not be an absolute path' });
   });
 

@@ -25,6 +25,10 @@ export async function containerMounts(plan: ContainerPlan, podUid: string, rootD
     // An expression that expands to nothing mounts the whole volume, as upstream.
     const hostPath = sub.subPath === '' ? m.hostPath : await prepareSubPath({
       rootDir, podUid, container: plan.name, volume: m.volume ?? '', index: m.index ?? 0, volumePath: m.hostPath, subPath: sub.subPath,
+    }).catch((e: unknown) => {
+      // The detail names the path's components: not when a secret's value made them.
+      if (e instanceof SubPathError && sub.shown !== sub.subPath) throw new SubPathError(e.message, `subPathExpr "${sub.shown}" (expanded from a secret: details withheld)`);
+      throw e;
     });
     out.push({ containerPath: m.containerPath, hostPath, readonly: m.readOnly });
   }
