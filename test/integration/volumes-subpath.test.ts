@@ -22,7 +22,7 @@ const HOST_SECRET_DIR = `/tmp/ledgerlet-subpath-host-${process.pid}`;
 
 /** Flips `<dir>/sub` between a real directory and a symlink to HOST_SECRET_DIR as fast as a shell can. */
 function flipper(dir: string): ChildProcess {
-  return spawn('sh', ['-c', `cd '${dir}' || exit 1; while :; do rm -f sub.l; ln -s '${HOST_SECRET_DIR}' sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; rm -f sub; mkdir sub 2>/dev/null; done`], { stdio: 'ignore' });
+  return spawn('sh', ['-c', `cd '${dir}' || exit 1; while :; do rm -f sub.l; ln -s '${HOST_SECRET_DIR}' sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; sleep 0.001; rm -f sub; mkdir sub 2>/dev/null; sleep 0.001; done`], { stdio: 'ignore' });
 }
 
 async function stopChild(c: ChildProcess): Promise<void> {
@@ -227,7 +227,9 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
       await kubectl(env, ['apply', '-f', '-'], podJson(env, name, {
         volumes: [{ name: 'scratch', emptyDir: {} }],
         containers: [
-          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; while :; do rm -f sub.l; ln -s ${HOST_SECRET_DIR} sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; usleep 2000; rm -f sub; mkdir sub 2>/dev/null; usleep 2000; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
+          // `sub` is in turn the real directory (renamed in and out, never deleted: a mount of a
+          // deleted directory cannot be made by the runtime) and a symlink to the host directory.
+          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; mkdir -p real; echo in > real/inside; while :; do rmdir sub 2>/dev/null; mv real sub 2>/dev/null; usleep 3000; mv sub real 2>/dev/null; ln -s ${HOST_SECRET_DIR} sub; usleep 3000; rm -f sub; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
           ...checkers,
         ],
       }));
@@ -237,6 +239,9 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
         const seen = await exec(cri, id, `ls -a /m; test -e /m/${MARK} && echo ESCAPED || echo clean`);
         expect(seen.out, `${name}/${c.name} sees`).to.not.include(MARK);
         expect(seen.out.split('\n').pop()).to.equal('clean');
+        // what it got is the volume's own directory (or one the agent made while `sub` was away)
+        const entries = seen.out.split('\n').filter((l) => l !== '.' && l !== '..' && l !== 'clean');
+        expect(entries.every((l) => l === 'inside' || l === 'real'), entries.join(' ')).to.equal(true);
         checked++;
       }
       const events = await getJson(env, ['get', 'events', '--field-selector', `involvedObject.uid=${uid},reason=Failed`]);
