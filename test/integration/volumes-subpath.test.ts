@@ -235,7 +235,11 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
       }));
       const uid = await uidOf(name);
       for (const c of checkers) {
-        const id = await waitFor(`${name}/${c.name} running`, () => runningContainer(cri, uid, c.name), 240_000);
+        const id = await waitFor(`${name}/${c.name} running`, () => runningContainer(cri, uid, c.name), 240_000).catch(async (e) => {
+          const p = await getJson(env, ['get', 'pod', name]).catch(() => undefined);
+          const ev = await getJson(env, ['get', 'events', '--field-selector', `involvedObject.uid=${uid}`]).catch(() => ({ items: [] }));
+          throw new Error(`${(e as Error).message}\nstatuses: ${JSON.stringify(p?.status?.containerStatuses)}\nevents: ${ev.items.map((x: any) => `${x.count}x ${x.reason}: ${x.message}`).join('\n')}`);
+        });
         const seen = await exec(cri, id, `ls -a /m; test -e /m/${MARK} && echo ESCAPED || echo clean`);
         expect(seen.out, `${name}/${c.name} sees`).to.not.include(MARK);
         expect(seen.out.split('\n').pop()).to.equal('clean');
