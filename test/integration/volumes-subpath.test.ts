@@ -235,7 +235,11 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
       }));
       const uid = await uidOf(name);
       for (const c of checkers) {
-        const id = await waitFor(`${name}/${c.name} running`, () => runningContainer(cri, uid, c.name), 240_000).catch(async (e) => {
+        // the container the agent reports running (its id from the pod status), exec'd through CRI
+        const id = await waitFor(`${name}/${c.name} running`, async () => {
+          const st = ((await getJson(env, ['get', 'pod', name])).status?.containerStatuses ?? []).find((x: any) => x.name === c.name);
+          return st?.state?.running && st.containerID ? String(st.containerID).replace(/^containerd:\/\//, '') : undefined;
+        }, 240_000).catch(async (e) => {
           const p = await getJson(env, ['get', 'pod', name]).catch(() => undefined);
           const ev = await getJson(env, ['get', 'events', '--field-selector', `involvedObject.uid=${uid}`]).catch(() => ({ items: [] }));
           throw new Error(`${(e as Error).message}\nstatuses: ${JSON.stringify(p?.status?.containerStatuses)}\nevents: ${ev.items.map((x: any) => `${x.count}x ${x.reason}: ${x.message}`).join('\n')}`);
