@@ -227,19 +227,15 @@ describe('subPath and subPathExpr on the testbed (real agent, containerd)', func
       await kubectl(env, ['apply', '-f', '-'], podJson(env, name, {
         volumes: [{ name: 'scratch', emptyDir: {} }],
         containers: [
-          // `sub` is in turn the real directory (renamed in and out, never deleted: a mount of a
-          // deleted directory cannot be made by the runtime) and a symlink to the host directory.
-          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; mkdir -p real; echo in > real/inside; while :; do rmdir sub 2>/dev/null; mv real sub 2>/dev/null; usleep 3000; mv sub real 2>/dev/null; ln -s ${HOST_SECRET_DIR} sub; usleep 3000; rm -f sub; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
+          // `sub` is in turn the real directory (renamed in and out, never deleted: the runtime
+          // cannot mount a directory deleted after the bind mount) and a symlink to the host directory.
+          { name: 'flip', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', `cd /s; mkdir -p real; echo in > real/inside; while :; do mv real sub 2>/dev/null; usleep 3000; mv sub real 2>/dev/null; ln -s ${HOST_SECRET_DIR} sub; usleep 3000; rm -f sub; done`], volumeMounts: [{ name: 'scratch', mountPath: '/s' }] },
           ...checkers,
         ],
       }));
       const uid = await uidOf(name);
       for (const c of checkers) {
-        // the container the agent reports running (its id from the pod status), exec'd through CRI
-        const id = await waitFor(`${name}/${c.name} running`, async () => {
-          const st = ((await getJson(env, ['get', 'pod', name])).status?.containerStatuses ?? []).find((x: any) => x.name === c.name);
-          return st?.state?.running && st.containerID ? String(st.containerID).replace(/^containerd:\/\//, '') : undefined;
-        }, 240_000).catch(async (e) => {
+        const id = await waitFor(`${name}/${c.name} running`, () => runningContainer(cri, uid, c.name), 240_000).catch(async (e) => {
           const p = await getJson(env, ['get', 'pod', name]).catch(() => undefined);
           const ev = await getJson(env, ['get', 'events', '--field-selector', `involvedObject.uid=${uid}`]).catch(() => ({ items: [] }));
           throw new Error(`${(e as Error).message}\nstatuses: ${JSON.stringify(p?.status?.containerStatuses)}\nevents: ${ev.items.map((x: any) => `${x.count}x ${x.reason}: ${x.message}`).join('\n')}`);
