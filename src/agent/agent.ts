@@ -93,6 +93,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ...runtimeEffects({
       cri,
       clock,
+      rootDir: o.rootDir,
       mkdirp: async (dir) => void (await mkdir(dir, { recursive: true })),
       dns: async () => ({
         clusterDNS: cfg.clusterDNS,

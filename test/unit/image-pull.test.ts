@@ -23,6 +23,7 @@ function deps(secrets: Record<string, ReturnType<typeof secret>>, accept: string
     clock: undefined as never,
     dns: async () => ({ host: { nameservers: [], searches: [], options: [] } }) as never,
     mkdirp: async () => undefined,
+    rootDir: '/nonexistent',
     lookup: { configMap: async () => undefined, secret: async () => undefined, pullSecret: async (_ns, name) => secrets[name] },
   };
 }

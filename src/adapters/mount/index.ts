@@ -69,6 +69,15 @@ export async function bindMount(source: string, target: string, readOnly = false
   if (readOnly) await cmd('mount', ['-o', 'remount,bind,ro', target]);
 }
 
+/**
+ * Bind-mounts what an open descriptor names (`/proc/<pid>/fd/<n>`) onto `target`. mount(8) must
+ * not canonicalize the source: resolving it to a path string and mounting that would reopen the
+ * window between the check and the mount that the descriptor closes (upstream passes the same flag).
+ */
+export async function bindMountDescriptor(source: string, target: string): Promise<void> {
+  await cmd('mount', ['--no-canonicalize', '--bind', source, target]);
+}
+
 /** Unmounts everything at `path` (stacked mounts too); a path with nothing mounted is fine. */
 export async function unmount(path: string): Promise<void> {
   for (let i = 0; i < 16 && (await isMountPoint(path)); i++) await cmd('umount', [path]);

@@ -1,6 +1,5 @@
 // ContainerStartRequested → pull (per imagePullPolicy), create and start, then the postStart hook.
 // Idempotent: a container for this pod, name and attempt that already exists is reused.
-import { existsSync } from 'node:fs';
 import type { ContainerConfig } from '../../adapters/cri/index.ts';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
@@ -8,6 +7,8 @@ import type { ContainerPlan, SandboxPlan } from '../../reducers/pods/plans.ts';
 import { hookWithHeaders } from '../../runtime/withheld-headers.ts';
 import { runHook } from '../hooks.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
+import { SubPathError } from '../volumes/subpaths.ts';
+import { containerMounts, type RuntimeMount } from './container-mounts.ts';
 import { ContainerConfigError, expand, finishEnv } from './env.ts';
 import { pullWithSecrets } from './image-pull.ts';
 import { envOwner, scrub } from '../../runtime/secret-values.ts';
@@ -32,7 +33,7 @@ async function ensureImage(deps: RuntimeEffectDeps, plan: ContainerPlan, namespa
   return { pulled: true, imageRef: await pullWithSecrets(deps, plan, namespace, podUid) };
 }
 
-function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<string, string>, restartCount: number): ContainerConfig {
+function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<string, string>, mounts: RuntimeMount[], restartCount: number): ContainerConfig {
   return {
     metadata: { name: plan.name, attempt: plan.attempt },
     image: { image: plan.image, userSpecifiedImage: plan.image },
@@ -40,7 +41,7 @@ function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<st
     args: plan.args.map((a) => expand(a, vars)),
     workingDir: plan.workingDir,
     envs: [...vars].map(([key, value]) => ({ key, value })),
-    mounts: plan.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
+    mounts,
     labels: {
       [Labels.podName]: sandbox.name,
       [Labels.podNamespace]: sandbox.namespace,
@@ -86,8 +87,8 @@ async function removeOlderInstances(deps: RuntimeEffectDeps, sandboxId: string, 
 
 export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { plan, sandboxId, sandbox, restartCount } = d.data as StartData;
-  const failed = (stage: string, reason: string, msg: string, created = false): OutcomeDraft[] => [
-    { type: 'ContainerStartFailed', pod: d.pod, data: { name: plan.name, attempt: plan.attempt, stage, reason, message: msg, created } },
+  const failed = (stage: string, reason: string, msg: string, created = false, detail?: string): OutcomeDraft[] => [
+    { type: 'ContainerStartFailed', pod: d.pod, data: { name: plan.name, attempt: plan.attempt, stage, reason, message: msg, created, ...(detail !== undefined && detail !== msg ? { detail } : {}) } },
   ];
   let image: { pulled: boolean; imageRef?: string };
   try {
@@ -103,13 +104,19 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     if (e instanceof ContainerConfigError) return failed('config', 'CreateContainerConfigError', e.message);
     return failed('config', 'CreateContainerConfigError', message(e));
   }
-  // A subPath that does not exist yet is created as a directory, as upstream does.
-  for (const m of plan.mounts) if (m.subPath && !existsSync(m.hostPath)) await deps.mkdirp(m.hostPath).catch(() => undefined);
+  let mounts: RuntimeMount[];
+  try {
+    mounts = await containerMounts(plan, sandbox.uid, deps.rootDir, vars);
+  } catch (e) {
+    // As upstream, the pod's owner reads a generic message; where it went wrong (host paths) is in `detail`.
+    if (e instanceof SubPathError) return failed('config', 'CreateContainerConfigError', e.message, false, e.detail);
+    return failed('config', 'CreateContainerConfigError', message(e));
+  }
   let id: string | undefined;
   try {
     const same = (await deps.cri.listContainers({ podSandboxId: sandboxId, labelSelector: { [Labels.containerName]: plan.name } }))
       .find((c) => c.metadata.attempt === plan.attempt);
-    id = same?.id ?? (await deps.cri.createContainer(sandboxId, containerConfig(plan, sandbox, vars, restartCount), sandboxConfig(sandbox, await deps.dns())));
+    id = same?.id ?? (await deps.cri.createContainer(sandboxId, containerConfig(plan, sandbox, vars, mounts, restartCount), sandboxConfig(sandbox, await deps.dns())));
     if (!same || same.state === 'CONTAINER_CREATED') await deps.cri.startContainer(id);
   } catch (e) {
     return id ? failed('start', 'RunContainerError', message(e), true) : failed('create', 'CreateContainerError', message(e));

@@ -15,6 +15,8 @@ export interface RuntimeEffectDeps {
     /** An imagePullSecret: its type and its base64-decoded data; undefined when not found. */
     pullSecret?(namespace: string, name: string): Promise<{ type?: string; data: Record<string, string> } | undefined>;
   };
+  /** The agent's --root-dir: subPath mounts are bind-mounted under its pods/<uid>/volume-subpaths. */
+  rootDir: string;
   /** Creates directories (pod log dirs). */
   mkdirp: (dir: string) => Promise<void>;
 }

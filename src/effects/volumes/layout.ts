@@ -46,3 +46,8 @@ export function csiStagingDir(root: string, driver: string, volumeHandle: string
 }
 
 export const pluginsRegistryDir = (root: string) => join(root, 'plugins_registry');
+
+/** Where a container's subPath mounts are bind-mounted before the runtime gets them (upstream's layout). */
+export const podSubPathsDir = (root: string, uid: string) => join(podDir(root, uid), 'volume-subpaths');
+export const subPathTarget = (root: string, uid: string, volume: string, container: string, index: number) =>
+  join(podSubPathsDir(root, uid), volume, container, String(index));

@@ -11,10 +11,17 @@ import type { VolumeEffectDeps } from './deps.ts';
 import { errorMessage, VolumeError } from './errors.ts';
 import { podDir, podVolumesDir, volumeDir, volumeKind } from './layout.ts';
 import { podOwners, releaseAll } from '../../runtime/secret-values.ts';
+import { cleanSubPaths } from './subpaths.ts';
 
 export async function tearDownVolumes(deps: VolumeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
   const { plan } = d.data as { plan: VolumePlan };
   const done: string[] = [];
+  // subPath bind mounts hold parts of the volumes: they go first (upstream's CleanSubPaths).
+  try {
+    await cleanSubPaths(deps.rootDir, plan.podUid);
+  } catch (e) {
+    return [{ type: 'PodVolumesTearDownFailed', pod: d.pod, data: { volume: 'volume-subpaths', reason: 'FailedUnmount', message: errorMessage(e) } }];
+  }
   for (const v of plan.volumes) {
     try {
       await tearDownVolume(deps, plan.podUid, v);

@@ -58,8 +58,24 @@ export interface ContainerPlan {
   postStart?: LifecycleHandler;
   /** Names of the pod's imagePullSecrets (absent when none). */
   pullSecrets?: string[];
-  /** Bind mounts from the pod's set-up volumes (subPath already joined). */
-  mounts: { containerPath: string; hostPath: string; readOnly: boolean; subPath?: string }[];
+  /** Bind mounts from the pod's set-up volumes. */
+  mounts: ContainerMount[];
+}
+
+/**
+ * One volume mount as asked: `hostPath` is the volume's own path; a subPath or subPathExpr is kept
+ * as written and resolved by the start effect inside the volume (never joined here: the volume's
+ * content belongs to the pod and may hold symlinks). `index` is the mount's position in the
+ * container's volumeMounts, which names its bind target as upstream (volume-subpaths/<volume>/<container>/<index>).
+ */
+export interface ContainerMount {
+  containerPath: string;
+  hostPath: string;
+  readOnly: boolean;
+  volume?: string;
+  index?: number;
+  subPath?: string;
+  subPathExpr?: string;
 }
 
 export const podLogDirectory = (pod: Pod, logsDir = '/var/log/pods') =>
@@ -127,12 +143,16 @@ export function volumePlan(pod: Pod, nodeName: string): VolumePlan {
   };
 }
 
-function mountsFor(c: Container, volumes: Record<string, MountPoint>): ContainerPlan['mounts'] {
-  return (c.volumeMounts ?? []).flatMap((vm) => {
+function mountsFor(c: Container, volumes: Record<string, MountPoint>): ContainerMount[] {
+  return (c.volumeMounts ?? []).flatMap((vm, index) => {
     const v = volumes[vm.name];
     if (!v) return [];
-    const hostPath = vm.subPath ? `${v.hostPath}/${vm.subPath.replace(/^\/+/, '')}` : v.hostPath;
-    return [{ containerPath: vm.mountPath, hostPath, readOnly: (vm.readOnly ?? false) || (v.readOnly ?? false), ...(vm.subPath ? { subPath: vm.subPath } : {}) }];
+    const readOnly = (vm.readOnly ?? false) || (v.readOnly ?? false);
+    if (!vm.subPath && !vm.subPathExpr) return [{ containerPath: vm.mountPath, hostPath: v.hostPath, readOnly }];
+    return [{
+      containerPath: vm.mountPath, hostPath: v.hostPath, readOnly, volume: vm.name, index,
+      ...(vm.subPath ? { subPath: vm.subPath } : {}), ...(vm.subPathExpr ? { subPathExpr: vm.subPathExpr } : {}),
+    }];
   });
 }
 

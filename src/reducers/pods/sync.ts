@@ -97,6 +97,12 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
     const cause = c.waiting?.reason === 'ErrImagePull' && c.waiting.message ? `: ErrImagePull: ${c.waiting.message}` : '';
     return c.pullBackoff.timerSeq === undefined ? [backoffTimer(rec, c.name, 'pull', c.pullBackoff.until!, 'ImagePullBackOff', `Back-off pulling image "${spec.image}"${cause}`)] : [];
   }
+  // A container whose configuration cannot be made (a refused subPath, a missing configMap key)
+  // is retried after a delay with its reason kept, as upstream's pod worker backs off a failed
+  // sync; retried at every entry, a pod could keep the node busy with one symlink.
+  if (c.waiting?.reason === 'CreateContainerConfigError' && inBackoff(c.crashBackoff, at)) {
+    return c.crashBackoff.timerSeq === undefined ? [backoffTimer(rec, c.name, 'config', c.crashBackoff.until!, 'CreateContainerConfigError', c.waiting.message)] : [];
+  }
   const restarting = c.current !== undefined || c.waiting?.reason === 'CreateContainerError' || c.waiting?.reason === 'RunContainerError';
   if (restarting && inBackoff(c.crashBackoff, at)) {
     if (c.crashBackoff.timerSeq !== undefined) return [];
@@ -119,7 +125,7 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
   }];
 }
 
-function backoffTimer(rec: PodRecord, name: string | undefined, which: 'crash' | 'pull' | 'sandbox' | 'volumes', until: string, waitingReason: string, message?: string): DecisionDraft {
+function backoffTimer(rec: PodRecord, name: string | undefined, which: 'crash' | 'config' | 'pull' | 'sandbox' | 'volumes', until: string, waitingReason: string, message?: string): DecisionDraft {
   return { type: 'RestartBackedOff', reason: waitingReason, pod: rec.ref, data: { name, which, until, waitingReason, message } };
 }
 

@@ -181,6 +181,25 @@ describe('pods: lifecycle decisions', () => {
     expect(s.pod('u11').containers.app.current?.id).to.equal('c-real');
   });
 
+  it('a container whose config cannot be made (a refused subPath) is retried after a delay, keeping CreateContainerConfigError', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('u13'), origin: 'api' }, refFor('u13')), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-u13', ip: '10.88.0.5' }), 'ContainerStartRequested');
+    const msg = 'failed to prepare subPath for volumeMount "scratch" of container "app"';
+    s.at(1);
+    const retry = only(s.outcome(start, 'ContainerStartFailed', { name: 'app', stage: 'config', reason: 'CreateContainerConfigError', message: msg }), 'ContainerStartRequested');
+    s.at(2);
+    const ds = s.outcome(retry, 'ContainerStartFailed', { name: 'app', stage: 'config', reason: 'CreateContainerConfigError', message: msg });
+    expect(types(ds)).to.not.include('ContainerStartRequested');
+    const timer = only(ds, 'RestartBackedOff');
+    expect(timer.data).to.deep.include({ which: 'config', waitingReason: 'CreateContainerConfigError', until: '2026-11-23T10:00:12.000Z' });
+    expect(s.pod('u13').lastStatus!.containerStatuses[0].state.waiting).to.deep.equal({ reason: 'CreateContainerConfigError', message: msg });
+    // an unrelated entry in between does not start it early
+    expect(types(s.observe('ProbeTick', {}, refFor('u13')))).to.not.include('ContainerStartRequested');
+    s.at(12);
+    expect(types(s.outcome(timer, 'BackOffExpired', { name: 'app', which: 'config' }))).to.include('ContainerStartRequested');
+  });
+
   it('an image that cannot be pulled backs off with ImagePullBackOff', () => {
     const s = readyNode();
     const sb = only(s.observe('PodObserved', { pod: podManifest('u12'), origin: 'api' }, refFor('u12')), 'PodSandboxRequested');
@@ -213,7 +232,8 @@ describe('pods: volumes gate the sandbox', () => {
     const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-v1', ip: '10.88.0.2' }), 'ContainerStartRequested');
     expect((start.data as { plan: { mounts: unknown[] } }).plan.mounts).to.deep.equal([
       { containerPath: '/etc/cfg', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg', readOnly: true },
-      { containerPath: '/etc/one', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg/key1', readOnly: false, subPath: 'key1' },
+      // the subPath is kept as written: the start effect resolves it inside the volume
+      { containerPath: '/etc/one', hostPath: '/var/lib/kubelet/pods/v1/volumes/kubernetes.io~configmap/cfg', readOnly: false, volume: 'cfg', index: 1, subPath: 'key1' },
     ]);
   });
 
