@@ -35,6 +35,7 @@ import { parseThresholds } from '../model/eviction.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
+import { isDestructive } from './destructive-decisions.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { serveHealth } from './health-server.ts';
@@ -125,7 +126,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }
 
   const store = await LogStore.open(logDir(o.rootDir));
-  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000 });
+  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', isDestructive, maxConcurrentEffects: 32, snapshotEvery: 10_000 });
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
   const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
   await engine.submit({

@@ -38,6 +38,8 @@ export interface EngineOptions<S> {
   isWait?: (decision: Entry) => boolean;
   /** Most inputs folded into one batch (default 2,000). */
   maxBatch?: number;
+  /** Decisions whose batch is synced to disk before their effect runs (what cannot be undone). */
+  isDestructive?: (decision: Entry) => boolean;
 }
 
 interface Pending {
@@ -224,7 +226,9 @@ export class Engine<S> {
       snapshot = { state, unfinished: after.list() };
     }
     try {
-      await store.write(entries, { encoded, snapshot });
+      // A kill or delete must not happen unless the log that explains it survives power loss.
+      const sync = this.opts.isDestructive !== undefined && toDispatch.some(this.opts.isDestructive);
+      await store.write(entries, { encoded, snapshot, sync });
     } catch (err) {
       // The log is the source of truth: if it cannot be written, nothing may be acted on.
       this.fatal = new Error(`log write failed, engine halted: ${(err as Error).message}`);
