@@ -13,7 +13,7 @@ const LABEL = 'ledgerlet-test=churn';
 const repo = resolve(import.meta.dirname, '../..');
 const SEED = Number(process.env.CHURN_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** After the last restart, every pod is where it should be within this (a slow, shared machine). */
-const CONVERGE_MS = 150_000;
+const CONVERGE_MS = 240_000;
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 function rng(seed: number) {
