@@ -137,3 +137,42 @@ describe('pods: convergence after kill -9', () => {
     expect(s.pod('k3').containers['init-a'].nextAttempt).to.equal(before.nextAttempt);
   });
 });
+
+describe('pods: a status patch cut short by kill -9', () => {
+  it('given a status patch in flight when the agent died, when it restarts, then the status is sent again at the relist', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('k4'), origin: 'api' }, refFor('k4')), 'PodSandboxRequested');
+    const ds = s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-k4', ip: '10.88.0.9' });
+    const start = only(ds, 'ContainerStartRequested');
+    const running = only(s.outcome(start, 'ContainerStarted', { name: 'app', containerId: 'c-app', attempt: 0, startedAt: '2026-11-23T10:00:01Z' }), 'PodStatusChanged');
+    expect(running.data).to.have.nested.property('status.phase', 'Running');
+    // the agent dies before the patch's outcome; the API server may still show Pending
+    s.at(30);
+    s.observe('AgentStarted', { unfinished: [{ seq: running.seq, type: running.type, pod: refFor('k4') }] }, undefined, 'engine');
+    s.observe('AgentConfigured', { nodeName: 'node-1', standalone: false, staticPodPath: '', hostIP: '10.0.0.5' });
+    s.observe('PodsRelisted', { resourceVersion: '3', uids: ['k4'] }, undefined, 'apiserver');
+    const relisted = s.observe('RuntimeRelisted', {
+      sandboxes: [{ ...sandboxOf('k4') }],
+      containers: [{ id: 'c-app', podUid: 'k4', sandboxId: 'sb-k4', name: 'app', attempt: 0, state: 'running', startedAt: '2026-11-23T10:00:01Z' }],
+    }, undefined, 'pleg');
+    expect(brief(relisted)).to.deep.equal(['PodStatusChanged Running ']);
+    // once sent, it is not sent again while nothing changes
+    s.outcome(relisted[0], 'PodStatusPatched', {});
+    expect(brief(s.observe('PodsRelisted', { resourceVersion: '4', uids: ['k4'] }, undefined, 'apiserver'))).to.deep.equal([]);
+  });
+
+  it('given a status patch that completed before the agent died, when it restarts, then nothing is sent again', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('k5'), origin: 'api' }, refFor('k5')), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-k5', ip: '10.88.0.9' }), 'ContainerStartRequested');
+    const running = only(s.outcome(start, 'ContainerStarted', { name: 'app', containerId: 'c-app', attempt: 0, startedAt: '2026-11-23T10:00:01Z' }), 'PodStatusChanged');
+    s.outcome(running, 'PodStatusPatched', {});
+    s.observe('AgentStarted', { unfinished: [] }, undefined, 'engine');
+    s.observe('AgentConfigured', { nodeName: 'node-1', standalone: false, staticPodPath: '', hostIP: '10.0.0.5' });
+    s.observe('PodsRelisted', { resourceVersion: '3', uids: ['k5'] }, undefined, 'apiserver');
+    expect(brief(s.observe('RuntimeRelisted', {
+      sandboxes: [{ ...sandboxOf('k5') }],
+      containers: [{ id: 'c-app', podUid: 'k5', sandboxId: 'sb-k5', name: 'app', attempt: 0, state: 'running', startedAt: '2026-11-23T10:00:01Z' }],
+    }, undefined, 'pleg'))).to.deep.equal([]);
+  });
+});
