@@ -16,7 +16,8 @@ const batch = (i: number) => Array.from({ length: 4 }, (_, k) => ({
 const perBatchMs = { buffered: [] as number[], synced: [] as number[] };
 let n = 0;
 for (let round = 0; round < 6; round++) {
-  for (const mode of (round % 2 ? ['synced', 'buffered'] : ['buffered', 'synced']) as const) {
+  const modes: ('synced' | 'buffered')[] = round % 2 ? ['synced', 'buffered'] : ['buffered', 'synced'];
+  for (const mode of modes) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < BATCHES; i++) await store.write(store.stamp(batch(n++)), { sync: mode === 'synced' });
     perBatchMs[mode].push(Number(process.hrtime.bigint() - t0) / 1e6 / BATCHES);
