@@ -30,6 +30,9 @@ export function applyContainer(rec: PodRecord, c: RuntimeContainer, at: string):
     if (r.current && r.current.id === c.id) {
       const wasExited = r.current.state === 'exited';
       let next: ContainerRecord = { ...r, current: { ...r.current, ...inst } };
+      // Once started (even if its start was cut short and it exited at once), its attempt is used:
+      // the next start creates a new container rather than finding this one again.
+      if (inst.state !== 'created') next = { ...next, nextAttempt: Math.max(r.nextAttempt, c.attempt + 1) };
       if (!wasExited && inst.state === 'exited') next = exitedOnItsOwn(next, inst, at);
       return next;
     }

@@ -176,3 +176,22 @@ describe('pods: a status patch cut short by kill -9', () => {
     }, undefined, 'pleg'))).to.deep.equal([]);
   });
 });
+
+describe('pods: a start cut short by kill -9', () => {
+  it('given a created container whose start died with the agent, when the relist shows it exited, then the restart uses the next attempt', () => {
+    const s = readyNode();
+    const sb = only(s.observe('PodObserved', { pod: podManifest('k6'), origin: 'api' }, refFor('k6')), 'PodSandboxRequested');
+    const start = only(s.outcome(sb, 'PodSandboxStarted', { sandboxId: 'sb-k6', ip: '10.88.0.9' }), 'ContainerStartRequested');
+    s.observe('ContainerStateChanged', { container: { id: 'c-app', podUid: 'k6', sandboxId: 'sb-k6', name: 'app', attempt: 0, state: 'created' } }, refFor('k6'), 'pleg');
+    // the agent dies during StartContainer; containerd gives up the start: the task exits 128
+    s.at(30);
+    s.observe('AgentStarted', { unfinished: [{ seq: start.seq, type: start.type, pod: refFor('k6') }] }, undefined, 'engine');
+    s.observe('AgentConfigured', { nodeName: 'node-1', standalone: false, staticPodPath: '', hostIP: '10.0.0.5' });
+    s.observe('PodsRelisted', { resourceVersion: '3', uids: ['k6'] }, undefined, 'apiserver');
+    const ds = s.observe('RuntimeRelisted', {
+      sandboxes: [sandboxOf('k6')],
+      containers: [{ id: 'c-app', podUid: 'k6', sandboxId: 'sb-k6', name: 'app', attempt: 0, state: 'exited', exitCode: 128, reason: 'StartError', finishedAt: '2026-11-23T10:00:20Z' }],
+    }, undefined, 'pleg');
+    expect(brief(ds)).to.deep.equal(['PodStatusChanged Running ', 'ContainerStartRequested app attempt=1 restart=1 (ContainerFailed)']);
+  });
+});
