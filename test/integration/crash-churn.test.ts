@@ -76,11 +76,14 @@ describe('convergence after repeated kill -9 during pod churn', function () {
   let cri: CriClient;
   let agent: RunningAgent | undefined;
   let rootDir: string | undefined;
+  const earlier = new Set<string>();
 
   before(async () => {
     env = await testbedEnv();
     cri = criClient(env);
     await kubectl(env, ['delete', 'pods', '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
+    // left by an earlier, interrupted run: not this run's leaks
+    for (const o of [...await cri.listPodSandbox(), ...await cri.listContainers()]) earlier.add(o.id);
   });
 
   after(async () => {
@@ -146,7 +149,7 @@ describe('convergence after repeated kill -9 during pod churn', function () {
     await waitFor('no runtime object of a deleted pod', async () => {
       const sbs = (await cri.listPodSandbox()).filter((s) => (s.labels['io.kubernetes.pod.name'] ?? '').startsWith('churn-'));
       const cs = (await cri.listContainers()).filter((c) => (c.labels['io.kubernetes.pod.name'] ?? '').startsWith('churn-'));
-      const leaked = [...sbs, ...cs].filter((o) => !live.has(o.labels['io.kubernetes.pod.uid']));
+      const leaked = [...sbs, ...cs].filter((o) => !live.has(o.labels['io.kubernetes.pod.uid']) && !earlier.has(o.id));
       if (leaked.length) throw new Error(`leaked: ${leaked.map((o) => `${o.labels['io.kubernetes.pod.name']}/${o.id.slice(0, 12)}`).join(', ')}`);
       return true;
     }, 60_000, 1000);
