@@ -1,5 +1,6 @@
 // bench:pods — pod startup latency (30 pods created at once: create sent → Running seen by a
-// watch, p50/p99) and the agent's CPU and RSS while idle with 110 pods, on the testbed. When an
+// watch, p50/p99), the agent's CPU and RSS while idle with 110 pods, then the time to delete them
+// all (the kills whose log batches are synced first), on the testbed. When an
 // upstream kubelet binary is available ($TESTBED_BIN/kubelet), the same run measures it too.
 import { readFileSync } from 'node:fs';
 import { KubeConfig, CoreV1Api, Watch } from '@kubernetes/client-node';
@@ -81,7 +82,11 @@ async function idle(env: TestbedEnv, pid: number): Promise<{ cpuPercent: number;
 async function measure(env: TestbedEnv, who: string, pid: number) {
   const lat = await burst(env);
   const idleFig = await idle(env, pid);
-  const line = `${who.padEnd(28)} burst of ${BURST}: p50 ${String(pct(lat, 50)).padStart(6)} ms  p99 ${String(pct(lat, 99)).padStart(6)} ms | idle with ${IDLE_PODS} pods: CPU ${idleFig.cpuPercent.toFixed(1).padStart(5)}% of a core, RSS ${idleFig.rssMiB.toFixed(0).padStart(4)} MiB`;
+  // Deleting every pod: the kills, sandbox stops and cleanups whose batches are synced to disk.
+  const t0 = Date.now();
+  await cleanup(env);
+  const deleteSeconds = (Date.now() - t0) / 1000;
+  const line = `${who.padEnd(28)} burst of ${BURST}: p50 ${String(pct(lat, 50)).padStart(6)} ms  p99 ${String(pct(lat, 99)).padStart(6)} ms | idle with ${IDLE_PODS} pods: CPU ${idleFig.cpuPercent.toFixed(1).padStart(5)}% of a core, RSS ${idleFig.rssMiB.toFixed(0).padStart(4)} MiB | delete all ${IDLE_PODS}: ${deleteSeconds.toFixed(1)} s (${(IDLE_PODS / deleteSeconds).toFixed(1)} pods/s)`;
   console.log(line);
   return line;
 }

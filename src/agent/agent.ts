@@ -39,6 +39,7 @@ import { parseThresholds } from '../model/eviction.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
+import { isDestructive } from './destructive-decisions.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { serveHealth } from './health-server.ts';
@@ -150,7 +151,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // A damaged log was moved aside and a new directory made: guard the directory now in place (0700, files 0600).
   firstGuard.close();
   const logGuard = await guardLogDir(logDir(o.rootDir));
-  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', maxConcurrentEffects: 32, snapshotEvery: 10_000, maxWriteOutageMs: o.maxLogWriteOutageMs ?? DEFAULT_MAX_WRITE_OUTAGE_MS });
+  const engine = await Engine.start({ store, decider: nodeDecider, effects, clock, logger: log, keyOf: effectKey, isWait: (d) => d.type === 'RestartBackedOff', isDestructive, maxConcurrentEffects: 32, snapshotEvery: 10_000, maxWriteOutageMs: o.maxLogWriteOutageMs ?? DEFAULT_MAX_WRITE_OUTAGE_MS });
   const halted = firstValueFrom(engine.logStatus$.pipe(filter((st) => !st.writable && st.gaveUp), map((st) => new LogWriteOutageError(`node log not writable since ${!st.writable ? st.since.toISOString() : ''}: ${!st.writable ? st.error : ''}`))), { defaultValue: undefined })
     .then((e) => e ?? new Promise<never>(() => undefined));
   const logWritable$ = engine.logStatus$.pipe(map((st) => st.writable), distinctUntilChanged());

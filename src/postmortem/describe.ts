@@ -64,7 +64,10 @@ export const DESCRIBE: Record<string, Describe> = {
   // decisions: what the node did, and why is in the reason (see reasons.ts)
   ContainerStartRequested: (d, e) => {
     const name = d.plan?.name;
-    return e.reason === 'ContainerNotStarted' ? `started container ${name} (attempt ${d.plan?.attempt})` : `restarted container ${name} (restart ${d.restartCount ?? d.plan?.attempt})`;
+    if (e.reason === 'ContainerNotStarted') return `started container ${name} (attempt ${d.plan?.attempt})`;
+    // created before the agent restarted, never started: its first start, not a restart
+    if (e.reason === 'ContainerCreatedNotStarted') return `started container ${name}, created but not started before the agent restarted (attempt ${d.plan?.attempt})`;
+    return `restarted container ${name} (restart ${d.restartCount ?? d.plan?.attempt})`;
   },
   ContainerKilled: (d) => `killed container ${d.name} (grace ${d.gracePeriodSeconds}s, preStop ${handlerOf(d.preStop)})`,
   RestartBackedOff: (d) =>

@@ -46,6 +46,8 @@ export interface EngineOptions<S> {
   isWait?: (decision: Entry) => boolean;
   /** Most inputs folded into one batch (default 2,000). */
   maxBatch?: number;
+  /** Decisions whose batch is synced to disk before their effect runs (what cannot be undone). */
+  isDestructive?: (decision: Entry) => boolean;
   /** Retry delays while the log cannot be written (default 0.5 s doubling to 10 s). */
   writeRetry?: BackoffConfig;
   /** Give up (halt; the agent exits non-zero) after the log failed writes this long (default 5 min). */
@@ -405,7 +407,9 @@ export class Engine<S> {
       snapshot = { state, unfinished: after.list() };
     }
     try {
-      await store.write(entries, { encoded, snapshot });
+      // A kill or delete must not happen unless the log that explains it survives power loss.
+      const sync = this.opts.isDestructive !== undefined && toDispatch.some(this.opts.isDestructive);
+      await store.write(entries, { encoded, snapshot, sync });
     } catch (err) {
       // The log is the source of truth: what is not written is not acted on. The caller retries.
       return err instanceof Error ? err : new Error(String(err));

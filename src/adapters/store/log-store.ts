@@ -264,13 +264,13 @@ export class LogStore {
   /**
    * Write stamped entries (and optionally the state snapshot after the last of them) as ONE
    * LevelDB batch. Writes are serialised in stamp order; a failed write un-stamps everything not
-   * yet written so the log never gets a gap.
+   * yet written so the log never gets a gap. `sync` makes the batch durable before it resolves.
    */
-  write(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] } = {}): Promise<void> {
+  write(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[]; sync?: boolean } = {}): Promise<void> {
     return this.writeBatch(entries, opts, false);
   }
 
-  private writeBatch(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[] }, imported: boolean): Promise<void> {
+  private writeBatch(entries: readonly Entry[], opts: { snapshot?: SnapshotInput; encoded?: readonly string[]; sync?: boolean }, imported: boolean): Promise<void> {
     const run = async () => {
       this.refuseWrites('append');
       if (entries.length === 0) return;
@@ -298,7 +298,9 @@ export class LogStore {
       if (checkpoint) this.checkpointOps(ops, byPod, { lastSeq: last.seq, lastAt: last.at, bytes });
       if (opts.snapshot) for (const op of this.snapshotOps(last.seq, last.at, bytes, opts.snapshot)) ops.push(toRaw(op));
       try {
-        await this.db.batch(ops);
+        // sync: fsync LevelDB's write-ahead log before resolving, which makes this batch and every
+        // batch before it survive power loss, not only a crash of the process
+        await this.db.batch(ops, opts.sync ? { sync: true } : {});
       } catch (err) {
         this.nextSeq = this.writtenSeq + 1;
         this.stampedAt = this.writtenAt;

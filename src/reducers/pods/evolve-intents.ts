@@ -122,23 +122,30 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
       case 'ContainerStarted':
         return updateContainer(rec, d.name as string, (c) => {
           const prev = c.current;
+          // The runtime already showed a newer instance: this outcome is old news.
+          if (prev && prev.id !== d.containerId && prev.attempt > (d.attempt as number)) return c;
+          // The PLEG may have seen this very instance run, or even exit, before the effect reported:
+          // the runtime's observation is newer than "started" and is never overwritten by it,
+          // else an exit already reported would be lost and the pod would wait for it for ever.
+          const seen = prev && prev.id === d.containerId && prev.state !== 'created' ? prev : undefined;
           return {
             ...c,
             last: prev && prev.id !== d.containerId ? { ...prev, state: 'exited' } : c.last,
             current: {
+              ...seen,
               id: d.containerId as string,
               attempt: d.attempt as number,
-              state: 'running',
+              state: seen?.state ?? 'running',
               image: d.image as string | undefined,
-              imageRef: d.imageRef as string | undefined,
-              startedAt: (d.startedAt as string | undefined) ?? e.at,
+              imageRef: (d.imageRef as string | undefined) ?? seen?.imageRef,
+              startedAt: (d.startedAt as string | undefined) ?? seen?.startedAt ?? e.at,
               specHash: d.specHash as string | undefined,
             },
             restartCount: d.attempt as number,
             nextAttempt: (d.attempt as number) + 1,
             waiting: undefined,
             killReason: undefined,
-            probes: undefined,
+            probes: seen ? c.probes : undefined,
             pullBackoff: { nextDelayMs: 0 },
           };
         });

@@ -30,6 +30,9 @@ export function applyContainer(rec: PodRecord, c: RuntimeContainer, at: string):
     if (r.current && r.current.id === c.id) {
       const wasExited = r.current.state === 'exited';
       let next: ContainerRecord = { ...r, current: { ...r.current, ...inst } };
+      // Once started (even if its start was cut short and it exited at once), its attempt is used:
+      // the next start creates a new container rather than finding this one again.
+      if (inst.state !== 'created') next = { ...next, nextAttempt: Math.max(r.nextAttempt, c.attempt + 1) };
       if (!wasExited && inst.state === 'exited') next = exitedOnItsOwn(next, inst, at);
       return next;
     }
@@ -39,7 +42,9 @@ export function applyContainer(rec: PodRecord, c: RuntimeContainer, at: string):
       // A created-but-not-started instance is started as it is, so its attempt is the next one used.
       const nextAttempt = inst.state === 'created' ? c.attempt : Math.max(r.nextAttempt, c.attempt + 1);
       let next: ContainerRecord = { ...r, current: inst, last, restartCount: Math.max(r.restartCount, c.attempt), nextAttempt };
-      if (r.pending?.action === 'start') next = { ...next, pending: undefined };
+      // Seen before its start outcome: a created instance is our start still in flight (the
+      // decision stays pending, nothing new is decided for it); a started one has done its part.
+      if (r.pending?.action === 'start' && inst.state !== 'created') next = { ...next, pending: undefined };
       if (inst.state === 'exited') next = exitedOnItsOwn(next, inst, at);
       return next;
     }

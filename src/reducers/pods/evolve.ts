@@ -23,8 +23,14 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
   switch (e.type) {
     case 'AgentStarted': {
       // Everything in flight when the agent stopped is re-checked against a fresh relist.
-      const unfinished = new Set(((e.data as { unfinished?: { seq: number }[] }).unfinished ?? []).map((u) => u.seq));
-      const pods = Object.fromEntries(Object.entries(s.pods).map(([uid, rec]) => [uid, clearInterrupted(rec, unfinished)]));
+      const listed = (e.data as { unfinished?: { seq: number; type?: string; pod?: { uid: string } }[] }).unfinished ?? [];
+      const unfinished = new Set(listed.map((u) => u.seq));
+      // A status patch cut short may never have reached the API server: send the status again.
+      const statusLost = new Set(listed.filter((u) => u.type === 'PodStatusChanged' && u.pod).map((u) => u.pod!.uid));
+      const pods = Object.fromEntries(Object.entries(s.pods).map(([uid, rec]) => {
+        const cleared = clearInterrupted(rec, unfinished);
+        return [uid, statusLost.has(uid) ? { ...cleared, statusDirty: true } : cleared];
+      }));
       const mirrorsPending = Object.fromEntries(Object.entries(pods).map(([uid, rec]) => [uid, rec.mirrorPending !== undefined && unfinished.has(rec.mirrorPending) ? { ...rec, mirrorPending: undefined } : rec]));
       return { ...s, pods: mirrorsPending, runtimeSynced: false, sourcesSynced: { api: false, file: false }, apiReachable: false };
     }

@@ -121,7 +121,7 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
     type: 'ContainerStartRequested',
     reason: c.killReason ? `Restart${c.killReason}` : reason,
     pod: rec.ref,
-    data: { plan, sandboxId: rec.sandbox.id, sandbox: sandboxPlan(rec.pod, rec.sandbox.attempt, s.podLogsDir), restartCount: c.current ? c.restartCount + 1 : c.restartCount },
+    data: { plan, sandboxId: rec.sandbox.id, sandbox: sandboxPlan(rec.pod, rec.sandbox.attempt, s.podLogsDir), restartCount: c.current && c.current.state !== 'created' ? c.restartCount + 1 : c.restartCount },
   }];
 }
 
