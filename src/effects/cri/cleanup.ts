@@ -1,21 +1,33 @@
 // Removing a pod's runtime objects once it is gone for good, and killing pods nobody asked for.
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import { Labels } from '../../model/runtime-observations.ts';
+import type { RuntimeCleanupFailed, RuntimeObjectNotRemoved } from '../../model/runtime-cleanup.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 import { releasePullCredentials } from './image-pull.ts';
 
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
 async function removeAllOf(deps: RuntimeEffectDeps, podUid: string, stopTimeoutSeconds: number) {
+  const notRemoved: RuntimeObjectNotRemoved[] = [];
   const containers = await deps.cri.listContainers({ labelSelector: { [Labels.podUid]: podUid } });
   for (const c of containers) {
     if (c.state === 'CONTAINER_RUNNING') await deps.cri.stopContainer(c.id, stopTimeoutSeconds).catch(() => undefined);
-    await deps.cri.removeContainer(c.id).catch(() => undefined);
+    // No CRI call frees a container whose start was cut short on containerd 1.6 (its task stays
+    // CREATED, StopContainer of an exited container does nothing): it is reported, not believed gone.
+    await deps.cri.removeContainer(c.id).catch((e: unknown) => notRemoved.push({ kind: 'container', id: c.id, error: message(e) }));
   }
   const sandboxes = await deps.cri.listPodSandbox({ labelSelector: { [Labels.podUid]: podUid } });
   for (const s of sandboxes) {
     await deps.cri.stopPodSandbox(s.id).catch(() => undefined);
-    await deps.cri.removePodSandbox(s.id).catch(() => undefined);
+    await deps.cri.removePodSandbox(s.id).catch((e: unknown) => notRemoved.push({ kind: 'sandbox', id: s.id, error: message(e) }));
   }
-  return { containers: containers.map((c) => c.id), sandboxes: sandboxes.map((s) => s.id) };
+  return { containers: containers.map((c) => c.id), sandboxes: sandboxes.map((s) => s.id), notRemoved };
+}
+
+/** The failure outcome's data: what is still on the runtime, and why. */
+function failure(podUid: string, notRemoved: RuntimeObjectNotRemoved[]): RuntimeCleanupFailed {
+  const error = notRemoved.map((o) => `${o.kind} ${o.id}: ${o.error}`).join('; ');
+  return { podUid, error: `not removed: ${error}`, notRemoved };
 }
 
 export async function cleanupPod(deps: RuntimeEffectDeps, d: Entry): Promise<OutcomeDraft[]> {
@@ -23,9 +35,10 @@ export async function cleanupPod(deps: RuntimeEffectDeps, d: Entry): Promise<Out
   releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 2);
+    if (removed.notRemoved.length) return [{ type: 'PodRuntimeCleanupFailed', pod: d.pod, data: failure(podUid, removed.notRemoved) }];
     return [{ type: 'PodRuntimeCleanedUp', pod: d.pod, data: { podUid, removedContainers: removed.containers.length, removedSandboxes: removed.sandboxes.length } }];
   } catch (e) {
-    return [{ type: 'PodRuntimeCleanupFailed', pod: d.pod, data: { podUid, error: (e as Error).message } }];
+    return [{ type: 'PodRuntimeCleanupFailed', pod: d.pod, data: { podUid, error: message(e) } satisfies RuntimeCleanupFailed }];
   }
 }
 
@@ -34,8 +47,9 @@ export async function killOrphan(deps: RuntimeEffectDeps, d: Entry): Promise<Out
   releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 30);
-    return [{ type: 'OrphanRemoved', data: { podUid, ...removed } }];
+    if (removed.notRemoved.length) return [{ type: 'OrphanRemoveFailed', data: failure(podUid, removed.notRemoved) }];
+    return [{ type: 'OrphanRemoved', data: { podUid, containers: removed.containers, sandboxes: removed.sandboxes } }];
   } catch (e) {
-    return [{ type: 'OrphanRemoveFailed', data: { podUid, error: (e as Error).message } }];
+    return [{ type: 'OrphanRemoveFailed', data: { podUid, error: message(e) } satisfies RuntimeCleanupFailed }];
   }
 }

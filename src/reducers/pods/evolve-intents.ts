@@ -63,6 +63,12 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
   });
 }
 
+function nextEffectRetry(prev: PodRecord['effectRetry'], at: string): NonNullable<PodRecord['effectRetry']> {
+  const failures = (prev?.failures ?? 0) + 1;
+  const after = new Date(ms(at) + Math.min(BACKOFF_INITIAL_MS * 2 ** (failures - 1), BACKOFF_MAX_MS)).toISOString();
+  return { after, failures, timerSeq: prev?.timerSeq };
+}
+
 function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
   if (d.which === 'status') return rec.statusRetry ? { ...rec, statusRetry: { ...rec.statusRetry, timerSeq: seq } } : rec;
   if (d.which === 'effect') return rec.effectRetry ? { ...rec, effectRetry: { ...rec.effectRetry, timerSeq: seq } } : rec;
@@ -181,14 +187,16 @@ export function onOutcome(s: PodsState, e: Entry): PodsState {
       }
       case 'PodObjectDeleted':
         return { ...rec, apiDelete: { seq, done: true } };
+      case 'PodRuntimeCleanupFailed':
+        // Something is still on the runtime (named in the outcome): clean up again later, with the
+        // same backoff as an effect that threw, never at once in a loop.
+        return { ...rec, effectRetry: nextEffectRetry(rec1.effectRetry, e.at) };
       case 'EffectFailed': {
         // Its own wake-up timer failed (aborted): no new timer at once; the pod's next entry after
         // `after`, or its next observation, retries.
         if (rec0.effectRetry?.timerSeq === seq) return { ...rec, effectRetry: rec0.effectRetry };
         // An effect that threw is not answered at once with the same decision: wait, with backoff.
-        const failures = (rec.effectRetry?.failures ?? 0) + 1;
-        const after = new Date(ms(e.at) + Math.min(BACKOFF_INITIAL_MS * 2 ** (failures - 1), BACKOFF_MAX_MS)).toISOString();
-        return { ...rec, effectRetry: { after, failures, timerSeq: rec.effectRetry?.timerSeq } };
+        return { ...rec, effectRetry: nextEffectRetry(rec.effectRetry, e.at) };
       }
       default:
         return rec;

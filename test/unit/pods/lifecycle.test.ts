@@ -129,6 +129,32 @@ describe('pods: lifecycle decisions', () => {
     expect(s.pod('u8')).to.equal(undefined);
   });
 
+  it('a clean-up that left objects on the runtime is retried later, with backoff, and the pod kept until it succeeds', () => {
+    const s = readyNode();
+    runPod(s, 'u8b');
+    let ds = s.observe('PodDeletedFromApi', { uid: 'u8b' }, refFor('u8b'));
+    ds = s.outcome(only(ds, 'ContainerKilled'), 'ContainerStopped', { name: 'app', containerId: 'c-u8b-app-0', exitCode: 143 });
+    ds = s.outcome(only(ds, 'PodSandboxKilled'), 'PodSandboxStopped', { sandboxId: 'sb-u8b' });
+    const cleanup = only(ds, 'PodRuntimeCleanupRequested');
+    const notRemoved = [{ kind: 'container', id: 'c-u8b-app-0', error: 'cannot delete running task' }];
+    ds = s.outcome(cleanup, 'PodRuntimeCleanupFailed', { podUid: 'u8b', error: 'not removed: container c-u8b-app-0: cannot delete running task', notRemoved });
+    // not forgotten, not retried at once: a timer for the retry
+    expect(s.pod('u8b')).to.not.equal(undefined);
+    expect(types(ds)).to.not.include('PodRuntimeCleanupRequested');
+    const timer = only(ds, 'RestartBackedOff');
+    expect(timer.reason).to.equal('EffectRetry');
+    expect((timer.data as { until: string }).until).to.equal('2026-11-23T10:00:10.000Z');
+    s.at(10);
+    const again = only(s.outcome(timer, 'BackOffExpired', { which: 'effect' }), 'PodRuntimeCleanupRequested');
+    // a second failure waits twice as long
+    const timer2 = only(s.outcome(again, 'PodRuntimeCleanupFailed', { podUid: 'u8b', error: 'still there', notRemoved }), 'RestartBackedOff');
+    expect((timer2.data as { until: string }).until).to.equal('2026-11-23T10:00:30.000Z');
+    s.at(30);
+    const third = only(s.outcome(timer2, 'BackOffExpired', { which: 'effect' }), 'PodRuntimeCleanupRequested');
+    s.outcome(third, 'PodRuntimeCleanedUp', { podUid: 'u8b' });
+    expect(s.pod('u8b')).to.equal(undefined);
+  });
+
   it('a pod that disappears from the API relist is killed', () => {
     const s = readyNode();
     runPod(s, 'u9');
