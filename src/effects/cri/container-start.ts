@@ -82,6 +82,9 @@ async function removeOlderInstances(deps: RuntimeEffectDeps, sandboxId: string, 
   const all = await deps.cri.listContainers({ podSandboxId: sandboxId, labelSelector: { [Labels.containerName]: plan.name } });
   for (const c of all) {
     if (c.metadata.attempt < plan.attempt - 1 && c.state === 'CONTAINER_EXITED') await deps.cri.removeContainer(c.id);
+    // An older attempt still `created` (the agent died between CreateContainer and StartContainer, and
+    // a later attempt was decided) will never be started: it is a leftover, not a previous instance.
+    else if (c.metadata.attempt < plan.attempt && c.state === 'CONTAINER_CREATED') await deps.cri.removeContainer(c.id).catch(() => undefined);
   }
 }
 

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { criClient, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { criClient, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from '../integration/helpers/agent.ts';
 import type { CriClient } from '../../src/adapters/cri/index.ts';
 
 const LABEL = 'ledgerlet-test=churn';
