@@ -22,7 +22,9 @@ const HOST_SECRET_DIR = `/tmp/ledgerlet-subpath-host-${process.pid}`;
 
 /** Flips `<dir>/sub` between a real directory and a symlink to HOST_SECRET_DIR as fast as a shell can. */
 function flipper(dir: string): ChildProcess {
-  return spawn('sh', ['-c', `cd '${dir}' || exit 1; while :; do rm -f sub.l; ln -s '${HOST_SECRET_DIR}' sub.l; rmdir sub 2>/dev/null; mv -f sub.l sub 2>/dev/null; sleep 0.001; rm -f sub; mkdir sub 2>/dev/null; sleep 0.001; done`], { stdio: 'ignore' });
+  // `mv -T`: if the agent re-created `sub` between the rmdir and the rename, a plain `mv` would
+  // move the symlink *into* it, leaving `sub` a non-empty directory for good and ending the race.
+  return spawn('sh', ['-c', `cd '${dir}' || exit 1; while :; do rm -f sub.l; ln -s '${HOST_SECRET_DIR}' sub.l; rmdir sub 2>/dev/null; mv -Tf sub.l sub 2>/dev/null; sleep 0.001; rm -f sub; mkdir sub 2>/dev/null; sleep 0.001; done`], { stdio: 'ignore' });
 }
 
 async function stopChild(c: ChildProcess): Promise<void> {
