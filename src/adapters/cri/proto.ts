@@ -40,7 +40,7 @@ export function loadProto(relative: string): protoLoader.PackageDefinition {
   const hit = cache.get(file);
   if (hit) return hit;
   if (!existsSync(file)) {
-    throw new Error(`${file} is missing: run scripts/gen-protos (it copies the CRI and CSI protos from the Go module cache)`);
+    throw new Error(`${file} is missing: run scripts/gen-protos (or npm ci; it takes the CRI and CSI protos from their pinned Go module zips)`);
   }
   const def = protoLoader.loadSync(file, LOADER_OPTIONS);
   cache.set(file, def);
