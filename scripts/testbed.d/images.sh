@@ -53,10 +53,24 @@ agnhost_rootfs() {
   fi
 }
 
+# The two small images upstream's e2e suite runs as a non-root user (scripts/conformance):
+# nonroot is busybox with USER 1234; nonewprivs holds the setuid `nnp` built from its source in
+# the pinned module (it prints its effective uid).
+nonroot_rootfs() { busybox_rootfs "$1"; }
+
+nonewprivs_rootfs() {
+  local root="$1"
+  busybox_rootfs "$root"
+  mkdir -p "$root/usr/local/bin"
+  install -m 4755 "${LEDGERLET_CACHE}/e2e-${K8S_VERSION}/bin/nnp" "$root/usr/local/bin/nnp"
+}
+
 image_key() { # name -> hash of everything the image is made of
   case "$1" in
     busybox) { echo busybox-v2; sha256sum /bin/busybox; declare -f busybox_rootfs; } | sha256_of ;;
     pause) { echo pause-v2; cat "${REPO_ROOT}/testbed/images/pause/pause.c"; gcc --version | head -1; declare -f pause_rootfs; } | sha256_of ;;
+    nonroot) { echo nonroot-v1; sha256sum /bin/busybox; declare -f busybox_rootfs nonroot_rootfs; } | sha256_of ;;
+    nonewprivs) { echo nonewprivs-v1; sha256sum /bin/busybox "${LEDGERLET_CACHE}/e2e-${K8S_VERSION}/bin/nnp"; declare -f busybox_rootfs nonewprivs_rootfs; } | sha256_of ;;
     agnhost) { echo agnhost-v2; sha256sum /bin/busybox "${LEDGERLET_CACHE}/agnhost-${K8S_VERSION}/bin/agnhost"; declare -f busybox_rootfs agnhost_rootfs; } | sha256_of ;;
   esac
 }
@@ -93,6 +107,8 @@ build_image() { # name -> OCI layout dir on stdout
     busybox) cfg+=(--config.cmd sh) ;;
     pause) cfg+=(--config.entrypoint /pause) ;;
     agnhost) cfg+=(--config.entrypoint /agnhost --config.cmd pause) ;;
+    nonroot) cfg+=(--config.user 1234 --config.cmd sh) ;;
+    nonewprivs) cfg+=(--config.cmd nnp) ;;
   esac
   umoci config --image "${layout}:${tag}" "${cfg[@]}" >&2
   umoci gc --layout "$layout" >&2
