@@ -27,14 +27,18 @@ ensure_port_free() { # port component
 # --- the node's address ----------------------------------------------------------------------
 # A dummy interface holding TESTBED_NODE_IP/32 (a port-less bridge where the kernel has no dummy
 # driver, as in this machine's VM): local to the host, not loopback, so the API server proxies to it.
-node_address_present() { ip -o addr show dev "$TESTBED_NODE_IFACE" 2>/dev/null | grep -q " inet ${TESTBED_NODE_IP}/32 "; }
+node_address_present() { # (grep on a captured string: with pipefail, grep -q's early exit can fail the pipe)
+  local addrs
+  addrs="$(ip -o addr show dev "$TESTBED_NODE_IFACE" 2>/dev/null)" || return 1
+  [[ "$addrs" == *" inet ${TESTBED_NODE_IP}/32 "* ]]
+}
 
 up_node_address() {
   [ "${#TESTBED_NODE_IFACE}" -le 15 ] || die "interface name ${TESTBED_NODE_IFACE} is longer than 15 characters: set TESTBED_NODE_IFACE"
   if node_address_present; then return 0; fi
-  if ip -o addr show to "${TESTBED_NODE_IP}/32" | grep -q .; then
-    die "TESTBED_NODE_IP ${TESTBED_NODE_IP} is already on another interface: $(ip -o addr show to "${TESTBED_NODE_IP}/32" | awk '{print $2}')"
-  fi
+  local holder
+  holder="$(ip -o addr show to "${TESTBED_NODE_IP}/32" | awk '{print $2}')"
+  [ -z "$holder" ] || die "TESTBED_NODE_IP ${TESTBED_NODE_IP} is already on another interface: ${holder}"
   if ! ip link show "$TESTBED_NODE_IFACE" >/dev/null 2>&1; then
     ip link add "$TESTBED_NODE_IFACE" type dummy 2>/dev/null || ip link add "$TESTBED_NODE_IFACE" type bridge \
       || die "cannot create the node interface ${TESTBED_NODE_IFACE}"
