@@ -11,6 +11,8 @@ import { writeLog, type LogOptions, type LogRead } from '../adapters/fs/cri-log.
 import type { KubeletAuth } from './kubelet-auth.ts';
 import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
 import type { ServingTls } from './kubelet-tls.ts';
+import { serveLedger } from './kubelet-ledger.ts';
+import type { LogSource } from '../postmortem/source.ts';
 import { handleStreamingUpgrade, type StreamingOptions } from './kubelet-streaming.ts';
 
 export interface KubeletServerOptions {
@@ -28,6 +30,8 @@ export interface KubeletServerOptions {
   followPollMs?: number;
   onListening: (address: string) => void;
   onError: (err: Error) => void;
+  /** The node log's read side, served under /ledger (kubelet-ledger.ts). */
+  ledger?: LogSource;
 }
 
 const STREAMING = ['/exec', '/attach', '/portForward'];
@@ -70,6 +74,7 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(path);
   if (logs) return containerLogs(o, req, res, decodeURIComponent(logs[1]), decodeURIComponent(logs[2]), decodeURIComponent(logs[3]), url.searchParams);
+  if (o.ledger && (await serveLedger(o.ledger, req, res, path, url.searchParams))) return;
   const under = (p: string) => path === p || path.startsWith(`${p}/`);
   if (STREAMING.some(under)) return send(res, 400, 'Upgrade request required');
   if (NOT_SERVED.some(under)) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);
