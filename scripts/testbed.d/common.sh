@@ -20,6 +20,18 @@ TESTBED_SCHED_PORT="${TESTBED_SCHED_PORT:-10259}"
 TESTBED_CNI_SUBNET="${TESTBED_CNI_SUBNET:-10.88.0.0/16}"
 TESTBED_CNI_BRIDGE="${TESTBED_CNI_BRIDGE:-ledgerlet0}"
 TESTBED_SERVICE_CIDR="${TESTBED_SERVICE_CIDR:-10.96.0.0/12}"
+# The node's own address: the API server refuses to proxy to loopback or link-local addresses
+# (nodes/<name>/proxy, logs, exec), so the node advertises a private address on an interface the
+# testbed creates (`<bridge>-node`). Derived from the CNI subnet A.B.C.D/n, which differs between
+# testbeds anyway: 172.30.B.(C+1), e.g. 172.30.88.1 for the default 10.88.0.0/16.
+node_ip_default() {
+  local b c
+  IFS=./ read -r _ b c _ _ <<<"$TESTBED_CNI_SUBNET"
+  [ "${c:-0}" -lt 255 ] || { echo "TESTBED_CNI_SUBNET ${TESTBED_CNI_SUBNET}: set TESTBED_NODE_IP (172.30.B.C+1 overflows)" >&2; return 1; }
+  echo "172.30.${b}.$((c + 1))"
+}
+TESTBED_NODE_IP="${TESTBED_NODE_IP:-$(node_ip_default)}"
+TESTBED_NODE_IFACE="${TESTBED_NODE_IFACE:-${TESTBED_CNI_BRIDGE}-node}"
 TESTBED_REGISTRY="127.0.0.1:${TESTBED_REGISTRY_PORT}"
 # The second registry, which requires HTTP basic authentication (imagePullSecrets tests). Its
 # password is made at the first `up` and kept (0600) beside its htpasswd file.

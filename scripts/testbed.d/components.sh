@@ -24,6 +24,33 @@ ensure_port_free() { # port component
   port_free "$1" || die "port $1 (for $2) is taken by a process the testbed did not start: $(ss -Hltnp "sport = :$1" | head -1)"
 }
 
+# --- the node's address ----------------------------------------------------------------------
+# A dummy interface holding TESTBED_NODE_IP/32 (a port-less bridge where the kernel has no dummy
+# driver, as in this machine's VM): local to the host, not loopback, so the API server proxies to it.
+node_address_present() { # (grep on a captured string: with pipefail, grep -q's early exit can fail the pipe)
+  local addrs
+  addrs="$(ip -o addr show dev "$TESTBED_NODE_IFACE" 2>/dev/null)" || return 1
+  [[ "$addrs" == *" inet ${TESTBED_NODE_IP}/32 "* ]]
+}
+
+up_node_address() {
+  [ "${#TESTBED_NODE_IFACE}" -le 15 ] || die "interface name ${TESTBED_NODE_IFACE} is longer than 15 characters: set TESTBED_NODE_IFACE"
+  if node_address_present; then return 0; fi
+  local holder
+  holder="$(ip -o addr show to "${TESTBED_NODE_IP}/32" | awk '{print $2}')"
+  [ -z "$holder" ] || die "TESTBED_NODE_IP ${TESTBED_NODE_IP} is already on another interface: ${holder}"
+  if ! ip link show "$TESTBED_NODE_IFACE" >/dev/null 2>&1; then
+    ip link add "$TESTBED_NODE_IFACE" type dummy 2>/dev/null || ip link add "$TESTBED_NODE_IFACE" type bridge \
+      || die "cannot create the node interface ${TESTBED_NODE_IFACE}"
+  fi
+  ip addr flush dev "$TESTBED_NODE_IFACE"
+  ip addr add "${TESTBED_NODE_IP}/32" dev "$TESTBED_NODE_IFACE"
+  ip link set "$TESTBED_NODE_IFACE" up
+  log "node address ${TESTBED_NODE_IP} on ${TESTBED_NODE_IFACE}"
+}
+
+down_node_address() { ip link delete "$TESTBED_NODE_IFACE" 2>/dev/null || true; }
+
 # --- registry ------------------------------------------------------------------------------
 registry_healthy() { curl -fsS -o /dev/null "http://${TESTBED_REGISTRY}/v2/"; }
 

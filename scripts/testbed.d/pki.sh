@@ -23,10 +23,12 @@ make_ca() {
 issue() {
   local name="$1" subj="$2" eku="$3" san="${4:-}"
   local crt="${PKI_DIR}/${name}.crt" key="${PKI_DIR}/${name}.key"
-  # reuse while it was issued by the current CA
-  if [ -s "$crt" ] && [ -s "$key" ] && openssl verify -CAfile "${PKI_DIR}/ca.crt" "$crt" >/dev/null 2>&1; then
+  # reuse while it was issued by the current CA for the same names (a new node IP gets a new certificate)
+  if [ -s "$crt" ] && [ -s "$key" ] && openssl verify -CAfile "${PKI_DIR}/ca.crt" "$crt" >/dev/null 2>&1 \
+    && [ "$(cat "${PKI_DIR}/${name}.san" 2>/dev/null)" = "$san" ]; then
     return 0
   fi
+  [ -s "$crt" ] && log "issuing ${name} again (CA or subjectAltName changed)"
   local ext
   ext="$(mktemp)"
   {
@@ -41,6 +43,7 @@ issue() {
     -CAcreateserial -days 825 -sha256 -extfile "$ext" -out "$crt" 2>/dev/null
   rm -f "$ext" "${PKI_DIR}/${name}.csr"
   chmod 0600 "$key"
+  printf '%s' "$san" > "${PKI_DIR}/${name}.san"
 }
 
 b64() { base64 -w0 < "$1"; }
@@ -80,7 +83,7 @@ make_pki() {
   issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   issue admin "/O=system:masters/CN=ledgerlet-testbed-admin" clientAuth
   issue "node-${n}" "/O=system:nodes/CN=system:node:${n}" clientAuth
-  issue "node-${n}-serving" "/O=system:nodes/CN=system:node:${n}" serverAuth "DNS:${n},DNS:localhost,IP:127.0.0.1"
+  issue "node-${n}-serving" "/O=system:nodes/CN=system:node:${n}" serverAuth "DNS:${n},DNS:localhost,IP:127.0.0.1,IP:${TESTBED_NODE_IP}"
   issue controller-manager "/CN=system:kube-controller-manager" clientAuth
   issue scheduler "/CN=system:kube-scheduler" clientAuth
   if [ ! -s "${PKI_DIR}/sa.key" ]; then

@@ -46,7 +46,9 @@ import { serveHealth } from './health-server.ts';
 import { containerLogRotation$ } from './container-log-rotation.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { KubeletAuth } from './kubelet-auth.ts';
-import { serveKubeletApi } from './kubelet-server.ts';
+import { serveKubeletApi, type KubeletServerOptions } from './kubelet-server.ts';
+import { serveReadOnlyKubeletApi } from './kubelet-read-only.ts';
+import { insecureCipherSuites } from '../model/tls-settings.ts';
 import { servingTls } from './kubelet-tls.ts';
 import { nodeStatusSource } from './node-status-source.ts';
 import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
@@ -255,22 +257,34 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     });
   }
 
-  /** The kubelet API on address:port; if it cannot be served the agent runs on without it. */
+  /** The kubelet API on address:port (and readOnlyPort when set); if it cannot be served the agent runs on without it. */
   async function startKubeletApi() {
     try {
       const tls = await servingTls({
         tlsCertFile: cfg.tlsCertFile, tlsPrivateKeyFile: cfg.tlsPrivateKeyFile, clientCAFile: cfg.authentication.x509.clientCAFile,
         rootDir: o.rootDir, nodeName: o.nodeName, nodeIP: statusSource.facts.nodeIP, now: clock.now(),
+        tlsMinVersion: cfg.tlsMinVersion, tlsCipherSuites: cfg.tlsCipherSuites,
       });
+      for (const cipher of insecureCipherSuites(cfg.tlsCipherSuites)) log.warn({ cipher }, 'use of insecure cipher detected');
       const auth = new KubeletAuth({ authentication: cfg.authentication, authorization: cfg.authorization, clients, nodeName: o.nodeName, now: () => clock.now().getTime() });
-      return serveKubeletApi({
+      const api: KubeletServerOptions = {
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
         streaming: cri,
         ledger: storeSource(store, 'agent', false),
-        onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode }, 'kubelet API serving'),
+        streamIdleTimeoutMs: parseDurationMs(cfg.streamingConnectionIdleTimeout) ?? 4 * 3_600_000,
+        onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode, tlsMinVersion: tls.minVersion }, 'kubelet API serving'),
         onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),
-      });
+      };
+      const servers = [serveKubeletApi(api)];
+      if (cfg.readOnlyPort > 0) {
+        servers.push(serveReadOnlyKubeletApi({
+          host: cfg.address, port: cfg.readOnlyPort, api,
+          onListening: (address) => log.warn({ address }, 'kubelet read-only port serving without authentication (readOnlyPort)'),
+          onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.readOnlyPort}` }, 'kubelet read-only port not served'),
+        }));
+      }
+      return { close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
     } catch (e) {
       log.error({ err: (e as Error).message }, 'kubelet API not served (kubectl logs will not work)');
       return undefined;

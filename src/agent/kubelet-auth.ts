@@ -19,14 +19,32 @@ export function subresourceFor(path: string): string {
   return 'proxy';
 }
 
+/** Upstream's verbs; any other method (HEAD, OPTIONS, ...) gets an empty verb, which RBAC never allows. */
 export function verbFor(method: string | undefined): string {
   switch (method) {
+    case 'GET': return 'get';
     case 'POST': return 'create';
     case 'PUT': return 'update';
     case 'PATCH': return 'patch';
     case 'DELETE': return 'delete';
-    default: return 'get';
+    default: return '';
   }
+}
+
+/**
+ * The bearer token of an Authorization header, as upstream's bearertoken authenticator reads it:
+ * scheme case-insensitive, the token the second space-separated part; empty means none.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const parts = (header ?? '').trim().split(' ');
+  if (parts.length < 2 || parts[0].toLowerCase() !== 'bearer' || !parts[1]) return undefined;
+  return parts[1];
+}
+
+/** The authorization cache key: everything the SubjectAccessReview is made of, as upstream's webhook cache. */
+export function decisionKey(user: UserInfo, verb: string, subresource: string): string {
+  const extra = Object.keys(user.extra ?? {}).sort().map((k) => [k, user.extra![k]]);
+  return JSON.stringify([user.name, user.uid ?? '', user.groups, extra, verb, subresource]);
 }
 
 /** A verified client certificate's user: CN is the name, each O a group. */
@@ -59,6 +77,8 @@ export interface KubeletAuthOptions {
   clients?: KubeClients;
   nodeName: string;
   now: () => number;
+  /** The API server's TokenReview and SubjectAccessReview (replaceable in unit tests). */
+  review?: { token: typeof reviewToken; access: typeof reviewAccess };
 }
 
 export class KubeletAuth {
@@ -79,21 +99,25 @@ export class KubeletAuth {
       const user = userFromCertificate(sock.getPeerCertificate?.()?.subject as never);
       if (user) return { ok: true, user };
     }
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    // As upstream, a credential that fails is an error, never anonymous: a client certificate the
+    // CA does not verify, or a token the TokenReview rejects, is 401 even with anonymous enabled.
+    const untrusted = this.o.authentication.x509.clientCAFile && sock.getPeerCertificate && !sock.authorized && Object.keys(sock.getPeerCertificate() ?? {}).length > 0;
+    const token = bearerToken(req.headers.authorization);
     if (token && this.o.authentication.webhook.enabled && this.o.clients) {
       const now = this.o.now();
       let user = this.tokens.get(token, now);
       if (user === undefined) {
         try {
-          user = (await reviewToken(this.o.clients, token)) ?? null;
+          user = (await (this.o.review?.token ?? reviewToken)(this.o.clients, token)) ?? null;
         } catch (e) {
           return { ok: false, status: 503, message: `token review failed: ${(e as Error).message}` };
         }
         this.tokens.set(token, user, parseDurationMs(this.o.authentication.webhook.cacheTTL) ?? 120_000, now);
       }
       if (user) return { ok: true, user };
+      return { ok: false, status: 401, message: 'Unauthorized' };
     }
+    if (untrusted) return { ok: false, status: 401, message: 'Unauthorized' };
     if (this.o.authentication.anonymous.enabled) return { ok: true, user: { name: 'system:anonymous', groups: ['system:unauthenticated'] } };
     return { ok: false, status: 401, message: 'Unauthorized' };
   }
@@ -104,12 +128,12 @@ export class KubeletAuth {
     const subresource = subresourceFor(path);
     const forbidden = `Forbidden (user=${user.name}, verb=${verb}, resource=nodes, subresource=${subresource})`;
     if (!this.o.clients) return { ok: false, status: 403, message: `${forbidden}: no API server to ask (standalone)` };
-    const key = JSON.stringify([user.name, user.groups, verb, subresource]);
+    const key = decisionKey(user, verb, subresource);
     const now = this.o.now();
     let d = this.decisions.get(key, now);
     if (!d) {
       try {
-        d = await reviewAccess(this.o.clients, user, { verb, subresource, nodeName: this.o.nodeName });
+        d = await (this.o.review?.access ?? reviewAccess)(this.o.clients, user, { verb, subresource, nodeName: this.o.nodeName });
       } catch (e) {
         return { ok: false, status: 503, message: `authorization check failed: ${(e as Error).message}` };
       }

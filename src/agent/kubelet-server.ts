@@ -28,6 +28,8 @@ export interface KubeletServerOptions {
   now: () => number;
   /** How often a followed log is polled for new lines. */
   followPollMs?: number;
+  /** streamingConnectionIdleTimeout: an exec/attach/port-forward stream idle this long is closed (0: never). */
+  streamIdleTimeoutMs?: number;
   onListening: (address: string) => void;
   onError: (err: Error) => void;
   /** The node log's read side, served under /ledger (kubelet-ledger.ts). */
@@ -38,14 +40,14 @@ const STREAMING = ['/exec', '/attach', '/portForward'];
 const NOT_SERVED = ['/run', '/cri'];
 
 export function serveKubeletApi(o: KubeletServerOptions): { close(): Promise<void> } {
-  const server: Server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: !!o.tls.clientCA, rejectUnauthorized: false }, (req, res) => {
+  const server: Server = createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.clientCA, requestCert: !!o.tls.clientCA, rejectUnauthorized: false, minVersion: o.tls.minVersion, ciphers: o.tls.ciphers }, (req, res) => {
     handle(o, req, res).catch((e: Error) => {
       if (!res.headersSent) send(res, 500, e.message);
       else res.destroy(e);
     });
   });
   server.on('upgrade', (req, socket, head) => {
-    handleStreamingUpgrade({ auth: o.auth, pods: () => o.state().pods, cri: o.streaming }, req, socket, head).catch(() => socket.destroy());
+    handleStreamingUpgrade({ auth: o.auth, pods: () => o.state().pods, cri: o.streaming, idleTimeoutMs: o.streamIdleTimeoutMs }, req, socket, head).catch(() => socket.destroy());
   });
   server.on('error', o.onError);
   server.listen(o.port, o.host, () => o.onListening(`${o.host}:${o.port}`));
@@ -57,7 +59,7 @@ export function serveKubeletApi(o: KubeletServerOptions): { close(): Promise<voi
   };
 }
 
-function send(res: ServerResponse, status: number, text: string): void {
+export function send(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(text.endsWith('\n') ? text : `${text}\n`);
 }
@@ -67,6 +69,12 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
   const path = url.pathname;
   const auth = await o.auth.check(req, path);
   if (!auth.ok) return send(res, auth.status, auth.message);
+  return route(o, req, res, url);
+}
+
+/** The handlers behind authentication (also the read-only port's, for the paths it serves). */
+export async function route(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const path = url.pathname;
   if (path === '/healthz') return send(res, 200, 'ok');
   if (path === '/pods' || path === '/pods/') {
     res.writeHead(200, { 'Content-Type': 'application/json' });

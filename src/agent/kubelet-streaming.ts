@@ -13,6 +13,8 @@ export interface StreamingOptions {
   auth: KubeletAuth;
   pods: () => PodsState;
   cri: Pick<CriClient, 'exec' | 'attach' | 'portForward'>;
+  /** streamingConnectionIdleTimeout in ms; 0 or undefined: streams may idle for ever. */
+  idleTimeoutMs?: number;
 }
 
 /** The API server's query flags: "1" (or "true") turns a stream on. */
@@ -81,4 +83,23 @@ export async function handleStreamingUpgrade(o: StreamingOptions, req: IncomingM
   });
   socket.on('close', () => upstream.destroy());
   upstream.on('close', () => socket.destroy());
+  closeWhenIdle(socket, upstream, o.idleTimeoutMs);
+}
+
+/** Close both ends once no byte has moved either way for `ms` (streamingConnectionIdleTimeout). */
+export function closeWhenIdle(a: Duplex, b: Duplex, ms: number | undefined): void {
+  if (!ms || ms <= 0) return;
+  let timer = setTimeout(idle, ms);
+  function idle() {
+    a.destroy();
+    b.destroy();
+  }
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(idle, ms);
+  };
+  a.on('data', touch);
+  b.on('data', touch);
+  a.on('close', () => clearTimeout(timer));
+  b.on('close', () => clearTimeout(timer));
 }

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { isLeft } from 'fp-ts/lib/Either.js';
 import { privateDir } from '../adapters/fs/private-dirs.ts';
+import { servingTlsSettings, type NodeTlsVersion } from '../model/tls-settings.ts';
 
 export interface ServingTls {
   cert: string;
@@ -13,6 +15,9 @@ export interface ServingTls {
   clientCA?: string;
   /** Where the certificate came from, for the start-up log line. */
   source: string;
+  /** tlsMinVersion and tlsCipherSuites in Node's terms (undefined: Node's defaults). */
+  minVersion?: NodeTlsVersion;
+  ciphers?: string;
 }
 
 export interface ServingTlsOptions {
@@ -23,9 +28,19 @@ export interface ServingTlsOptions {
   nodeName: string;
   nodeIP?: string;
   now: Date;
+  /** KubeletConfiguration's tlsMinVersion and tlsCipherSuites (Go names). */
+  tlsMinVersion?: string;
+  tlsCipherSuites?: readonly string[];
 }
 
 export async function servingTls(o: ServingTlsOptions): Promise<ServingTls> {
+  const settings = servingTlsSettings(o.tlsMinVersion ?? '', o.tlsCipherSuites ?? []);
+  if (isLeft(settings)) throw new Error(settings.left);
+  const { minVersion, ciphers } = settings.right;
+  return { ...(await certificate(o)), minVersion, ciphers };
+}
+
+async function certificate(o: ServingTlsOptions): Promise<ServingTls> {
   const clientCA = o.clientCAFile ? await readFile(o.clientCAFile, 'utf8') : undefined;
   if (o.tlsCertFile || o.tlsPrivateKeyFile) {
     if (!o.tlsCertFile || !o.tlsPrivateKeyFile) throw new Error('tlsCertFile and tlsPrivateKeyFile must be given together');

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { decodeWith } from './decode.ts';
 import { parseDurationMs } from './duration.ts';
 import { parseQuantity } from './quantity.ts';
+import { servingTlsSettings } from './tls-settings.ts';
 
 const Duration = new t.Type<string, string, unknown>(
   'Duration',
@@ -60,6 +61,10 @@ const Fields = {
   enableServer: t.boolean,
   tlsCertFile: t.string,
   tlsPrivateKeyFile: t.string,
+  tlsMinVersion: t.string,
+  tlsCipherSuites: t.array(t.string),
+  streamingConnectionIdleTimeout: Duration,
+  readOnlyPort: t.number,
   authentication: AuthenticationFields,
   authorization: AuthorizationFields,
   staticPodPath: t.string,
@@ -112,6 +117,10 @@ export const kubeletConfigDefaults: KubeletConfiguration = {
   enableServer: true,
   tlsCertFile: '',
   tlsPrivateKeyFile: '',
+  tlsMinVersion: '',
+  tlsCipherSuites: [],
+  streamingConnectionIdleTimeout: '4h',
+  readOnlyPort: 0,
   authentication: { x509: { clientCAFile: '' }, webhook: { enabled: true, cacheTTL: '2m' }, anonymous: { enabled: false } },
   authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m', cacheUnauthorizedTTL: '30s' } },
   staticPodPath: '',
@@ -174,6 +183,11 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
   if (r.right.containerLogMaxFiles !== undefined && r.right.containerLogMaxFiles < 2) return left(['containerLogMaxFiles: must be at least 2']);
   if (r.right.containerLogMaxWorkers !== undefined && r.right.containerLogMaxWorkers < 1) return left(['containerLogMaxWorkers: must be at least 1']);
   if (r.right.containerLogMaxSize !== undefined && !((parseQuantity(r.right.containerLogMaxSize) ?? 0) > 0)) return left([`containerLogMaxSize: not a positive quantity: ${r.right.containerLogMaxSize}`]);
+  const tls = servingTlsSettings(r.right.tlsMinVersion ?? '', r.right.tlsCipherSuites ?? []);
+  if (isLeft(tls)) return left([tls.left]);
+  if (r.right.readOnlyPort !== undefined && !(Number.isInteger(r.right.readOnlyPort) && r.right.readOnlyPort >= 0 && r.right.readOnlyPort < 65536)) {
+    return left([`readOnlyPort: not a port number (0 turns it off): ${r.right.readOnlyPort}`]);
+  }
   if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
     return left(['nodeLeaseDurationSeconds: must be greater than 0']);
   }

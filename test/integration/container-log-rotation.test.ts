@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, kubeletApiArgs, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const LABEL = 'ledgerlet-test=log-rotation';
 const lineNumbers = (text: string) => [...text.matchAll(/ F line (\d+) /g)].map((m) => Number(m[1]));
@@ -25,8 +25,8 @@ describe('container log rotation on the testbed', function () {
     const config = join(dir, 'config.yaml');
     writeFileSync(config, 'containerLogMaxSize: 64Ki\ncontainerLogMaxFiles: 3\ncontainerLogMonitorInterval: 1s\n');
     agent = await startAgent(env, { extraArgs: ['--config', config, '--container-runtime-endpoint', env.TESTBED_CRI_ENDPOINT,
-      // kubectl logs goes through the API server, which trusts the testbed's serving certificate for 127.0.0.1.
-      '--node-ip', '127.0.0.1', '--tls-cert-file', env.TESTBED_NODE_SERVING_CERT, '--tls-private-key-file', env.TESTBED_NODE_SERVING_KEY, '--client-ca-file', env.TESTBED_CA_CERT] });
+      // kubectl logs goes through the API server, which dials the node's address (testbed serving certificate).
+      ...kubeletApiArgs(env)] });
   });
 
   after(async () => {

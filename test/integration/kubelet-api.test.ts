@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { request } from 'node:https';
 import { dirname, join } from 'node:path';
-import { getJson, kubectl, kubeletPort, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, kubeletApiArgs, kubeletPort, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const LABEL = 'ledgerlet-test=kubelet-api';
 
@@ -49,10 +49,8 @@ describe('kubelet API (kubectl logs through the API server)', function () {
     this.timeout(900_000);
     env = await testbedEnv();
     await kubectl(env, ['delete', 'pods', '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
-    // 127.0.0.1 is in the testbed serving certificate, and is where the API server dials the node.
-    agent = await startAgent(env, {
-      extraArgs: ['--node-ip', '127.0.0.1', '--tls-cert-file', env.TESTBED_NODE_SERVING_CERT, '--tls-private-key-file', env.TESTBED_NODE_SERVING_KEY, '--client-ca-file', env.TESTBED_CA_CERT],
-    });
+    // The node's address (TESTBED_NODE_IP) is in the testbed serving certificate, and is where the API server dials the node.
+    agent = await startAgent(env, { extraArgs: kubeletApiArgs(env) });
     // The first run prints three lines (the last on stderr, after a pause so the streams cannot
     // race) and fails; the second keeps printing ticks.
     await kubectl(env, ['apply', '-f', '-'], podJson(env, 'logs', 'n=$(cat /state/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /state/n; echo "run $n line 1"; echo "run $n line 2"; sleep 0.3; echo "run $n line 3" >&2; sleep 0.3; [ $n -ge 2 ] || exit 1; while true; do echo tick; sleep 0.2; done'));

@@ -6,6 +6,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { startAgent } from '../../agent/agent.ts';
 import { agentLogger, isLogFormat, LOG_FORMATS } from '../../agent/logger.ts';
 import { parseDurationMs } from '../../model/duration.ts';
+import { settingsWithoutEffect, type ConfigWarning } from '../../model/kubelet-config-ignored.ts';
 import { kubeletConfigDefaults, parseKubeletConfig, parseTaintsFlag, type KubeletConfiguration } from '../../model/kubelet-config.ts';
 
 interface RunFlags {
@@ -34,7 +35,8 @@ interface RunFlags {
 
 type ConfigFlags = Pick<RunFlags, 'config' | 'containerRuntimeEndpoint' | 'podManifestPath' | 'address' | 'port' | 'healthzPort' | 'registerWithTaints' | 'tlsCertFile' | 'tlsPrivateKeyFile' | 'clientCaFile' | 'anonymousAuth' | 'authorizationMode'>;
 
-export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfiguration> {
+/** The effective configuration; `warn` hears of each setting the file sets that has no effect. */
+export async function loadConfig(flags: ConfigFlags, warn: (w: ConfigWarning) => void = () => undefined): Promise<KubeletConfiguration> {
   let cfg = kubeletConfigDefaults;
   if (flags.config) {
     const text = await readFile(flags.config, 'utf8').catch((e: Error) => {
@@ -43,6 +45,7 @@ export async function loadConfig(flags: ConfigFlags): Promise<KubeletConfigurati
     const parsed = parseKubeletConfig(text);
     if (isLeft(parsed)) throw new Error(`--config ${flags.config}: ${parsed.left.join('; ')}`);
     cfg = parsed.right;
+    settingsWithoutEffect(text).forEach(warn);
   }
   // Flags override the file, as upstream.
   const port = flags.port === undefined ? undefined : Number(flags.port);
@@ -106,7 +109,7 @@ export function register(program: Command): void {
       const logger = agentLogger({ level: flags.logLevel, format: flags.logFormat });
       let config: KubeletConfiguration;
       try {
-        config = await loadConfig(flags);
+        config = await loadConfig(flags, ({ setting, why }) => logger.warn({ setting, why, config: flags.config }, `KubeletConfiguration setting ${setting} has no effect in ledgerlet`));
       } catch (e) {
         logger.error({ err: (e as Error).message }, 'invalid configuration');
         process.exitCode = 2;

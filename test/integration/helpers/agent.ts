@@ -108,6 +108,14 @@ export const kubeletPort = (env: TestbedEnv) => Number(env.TESTBED_KUBELET_PORT 
 export const healthzPort = (env: TestbedEnv) => Number(env.TESTBED_HEALTHZ_PORT ?? 10248);
 const agentPorts = (env: TestbedEnv) => (env.TESTBED_KUBELET_PORT || env.TESTBED_HEALTHZ_PORT ? ['--port', String(kubeletPort(env)), '--healthz-port', String(healthzPort(env))] : []);
 
+/**
+ * Flags for an agent whose kubelet API the API server calls (logs, exec, port-forward,
+ * nodes/<name>/proxy): the node advertises TESTBED_NODE_IP (the API server refuses to proxy to
+ * loopback) and serves the testbed certificate, which names that address, to the testbed CA's clients.
+ */
+export const kubeletApiArgs = (env: TestbedEnv) => ['--node-ip', env.TESTBED_NODE_IP ?? '127.0.0.1',
+  '--tls-cert-file', env.TESTBED_NODE_SERVING_CERT, '--tls-private-key-file', env.TESTBED_NODE_SERVING_KEY, '--client-ca-file', env.TESTBED_CA_CERT];
+
 /** Starts `ledgerlet run` as the testbed's node; resolves once it logged that it started. */
 export async function startAgent(env: TestbedEnv, opts: { rootDir?: string; extraArgs?: string[]; standalone?: boolean; bin?: string } = {}): Promise<RunningAgent> {
   await lockNode();
