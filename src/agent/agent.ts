@@ -52,6 +52,7 @@ import { insecureCipherSuites } from '../model/tls-settings.ts';
 import { servingTls } from './kubelet-tls.ts';
 import { nodeStatusSource } from './node-status-source.ts';
 import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
+import { storeSource } from '../postmortem/root-dir.ts';
 
 export interface AgentOptions {
   config: KubeletConfiguration;
@@ -270,6 +271,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
         streaming: cri,
+        ledger: storeSource(store, 'agent', false),
         streamIdleTimeoutMs: parseDurationMs(cfg.streamingConnectionIdleTimeout) ?? 4 * 3_600_000,
         onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode, tlsMinVersion: tls.minVersion }, 'kubelet API serving'),
         onError: (e) => log.error({ err: e.message, address: `${cfg.address}:${cfg.port}` }, 'kubelet API not served (kubectl logs will not work)'),

@@ -11,6 +11,8 @@ import { writeLog, type LogOptions, type LogRead } from '../adapters/fs/cri-log.
 import type { KubeletAuth } from './kubelet-auth.ts';
 import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries.ts';
 import type { ServingTls } from './kubelet-tls.ts';
+import { serveLedger } from './kubelet-ledger.ts';
+import type { LogSource } from '../postmortem/source.ts';
 import { handleStreamingUpgrade, type StreamingOptions } from './kubelet-streaming.ts';
 
 export interface KubeletServerOptions {
@@ -30,6 +32,8 @@ export interface KubeletServerOptions {
   streamIdleTimeoutMs?: number;
   onListening: (address: string) => void;
   onError: (err: Error) => void;
+  /** The node log's read side, served under /ledger (kubelet-ledger.ts). */
+  ledger?: LogSource;
 }
 
 const STREAMING = ['/exec', '/attach', '/portForward'];
@@ -78,6 +82,7 @@ export async function route(o: KubeletServerOptions, req: IncomingMessage, res: 
   }
   const logs = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)\/?$/.exec(path);
   if (logs) return containerLogs(o, req, res, decodeURIComponent(logs[1]), decodeURIComponent(logs[2]), decodeURIComponent(logs[3]), url.searchParams);
+  if (o.ledger && (await serveLedger(o.ledger, req, res, path, url.searchParams))) return;
   const under = (p: string) => path === p || path.startsWith(`${p}/`);
   if (STREAMING.some(under)) return send(res, 400, 'Upgrade request required');
   if (NOT_SERVED.some(under)) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);

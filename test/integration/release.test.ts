@@ -54,6 +54,11 @@ describe('the release tarball (scripts/release)', function () {
     expect(stdout.trim()).to.match(/^ledgerlet \d+\.\d+\.\d+ \(Kubernetes v1\.\d+\.\d+\)$/);
   });
 
+  it('ships the kubectl plugin, which runs from the package', async () => {
+    const { stdout } = await run(process.execPath, [join(installed, 'bin/kubectl-ledgerlet.js'), '--help'], { cwd: tmpdir() });
+    for (const cmd of ['why', 'history', 'replay', 'diff', 'export']) expect(stdout).to.match(new RegExp(`^  ${cmd} `, 'm'));
+  });
+
   it('runs as the node from the installed package: the node goes Ready and a pod runs', async () => {
     agent = await startAgent(env, { bin: join(installed, 'bin/ledgerlet.js') });
     await waitFor('the node Ready', async () => {
