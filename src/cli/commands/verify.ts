@@ -37,6 +37,7 @@ export async function runVerify(rootDir: string, json: boolean, getDecider: () =
     else {
       const from = report.startedFromSnapshot ? `from the retention snapshot at seq ${report.startedFromSnapshot}` : 'from seq 1';
       out(`verified ${report.entries} entries ${from}: ${report.observations} observations, ${report.decisions} decisions, ${report.outcomes} outcomes; ${report.snapshotsChecked} snapshots`);
+      if (report.rules.length > 0) out(`decided under rules ${report.rules.map((r) => `version ${r.version} from seq ${r.fromSeq}`).join(', ')}`);
       for (const r of report.reducerErrors.slice(0, 10)) out(`warning: ${r.error}`);
       for (const l of report.lost) {
         const range = l.fromSeq === l.toSeq ? `entry #${l.fromSeq}` : `entries #${l.fromSeq}..#${l.toSeq}`;
