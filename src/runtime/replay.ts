@@ -77,7 +77,7 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
     const stretch = deciderFor(decider, rules, r.entry);
     if (stretch.problem) problems.push({ seq: r.entry.seq, error: stretch.problem });
     rules = stretch.decider;
-    const step = evolveEntry(rules, state, r.entry);
+    const step = evolveEntry(rules, state, r.entry, { guard: true });
     if (step.error) problems.push({ seq: r.entry.seq, error: step.error });
     state = step.state;
     unfinished.observe(r.entry);

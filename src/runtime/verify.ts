@@ -127,7 +127,7 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
         report.decisionsUnchecked++;
       } else if (e.kind === 'observation') report.observations++;
       else report.outcomes++;
-      state = evolveEntry(rules, state, e).state;
+      state = evolveEntry(rules, state, e, { guard: true }).state;
       if (snapshotSeqs.delete(e.seq)) {
         const snap = await store.getSnapshot<S>(e.seq);
         if (snap?.ok) {
@@ -152,12 +152,12 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
       if (e.kind === 'observation') report.observations++;
       else report.outcomes++;
     }
-    const step = evolveEntry(rules, state, e);
+    const step = evolveEntry(rules, state, e, { guard: true });
     if (step.error) report.reducerErrors.push({ seq: e.seq, error: step.error });
     state = step.state;
     stopping = stoppingAfter(stopping, e);
     if (e.kind !== 'decision' && !stopping) {
-      const d = decideOn(rules, state, e);
+      const d = decideOn(rules, state, e, { guard: true });
       if (d.error) report.reducerErrors.push({ seq: e.seq, error: d.error });
       expected = d.decisions.map((draft) => ({ cause: e, draft }));
     }
