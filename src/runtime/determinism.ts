@@ -16,7 +16,6 @@ const forbidden = (what: string) => () => {
 };
 
 const RealDate = Date;
-const realNow = Date.now;
 const realRandom = Math.random;
 const realSetTimeout = globalThis.setTimeout;
 const realSetInterval = globalThis.setInterval;
@@ -81,6 +80,3 @@ export function deepFreeze<T>(v: T): T {
  * is deep-frozen. On in tests (test/unit/helpers/strict-folds.ts) and with LEDGERLET_STRICT_FOLDS=1.
  */
 export const foldChecks = { strict: process.env.LEDGERLET_STRICT_FOLDS === '1' };
-
-// Keep the real functions reachable for code that must measure time around a guarded fold.
-export const realClock = { now: () => realNow.call(RealDate) };
