@@ -51,7 +51,7 @@ export async function salvageLog(rootDir: string, outDir: string): Promise<Salva
       const snap = await src.getSnapshot(h.snapshotSeq);
       const head = (await src.listSnapshots()).find((x) => x.seq === h.snapshotSeq);
       if (snap?.ok && head) {
-        await dst.startAtHorizon(h, { state: snap.snapshot.state, unfinished: snap.snapshot.unfinished }, snap.snapshot.at, head.logBytes);
+        await dst.startAtHorizon(h, { state: snap.snapshot.state, unfinished: snap.snapshot.unfinished, rulesVersion: snap.snapshot.rulesVersion }, snap.snapshot.at, head.logBytes);
         report.snapshotsCopied++;
         from = h.firstSeq;
       } else {
@@ -75,7 +75,7 @@ export async function salvageLog(rootDir: string, outDir: string): Promise<Salva
       const seq = snap.snapshot.seq;
       if (seq === h?.snapshotSeq && from === h.firstSeq && report.snapshotsCopied > 0) continue;
       if (seq < dst.firstSeq - 1 || seq > dst.lastSeq) continue;
-      await dst.putSnapshot(seq, { state: snap.snapshot.state, unfinished: snap.snapshot.unfinished });
+      await dst.putSnapshot(seq, { state: snap.snapshot.state, unfinished: snap.snapshot.unfinished, rulesVersion: snap.snapshot.rulesVersion });
       report.snapshotsCopied++;
     }
     return report;

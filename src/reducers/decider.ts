@@ -15,4 +15,19 @@ export interface Decider<S> {
    * outcomes, never for decisions.
    */
   decide: (state: S, entry: Entry) => DecisionDraft[];
+  /**
+   * Versioned rules (src/reducers/rules.ts): which rules version this decider decides with, and
+   * the same reducers under another version for stretches of the log written by it. Absent: the
+   * decider has one behaviour and folds every stretch with it (test deciders).
+   */
+  rules?: VersionedRules<S>;
+}
+
+export interface VersionedRules<S> {
+  /** The rules version this decider runs under. */
+  version: number;
+  /** The newest version these reducers know (the one a running agent writes). */
+  current: number;
+  /** The decider under rules version v; undefined when v is unknown (a newer ledgerlet wrote it). */
+  forVersion: (v: number) => Decider<S> | undefined;
 }

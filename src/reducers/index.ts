@@ -1,8 +1,12 @@
-// The node agent's one Decider: every concern's reducers combined. `ledgerlet verify` and the
+// The node agent's one Decider: every concern's reducers combined, under this ledgerlet's rules
+// version (older versions through nodeDecider.rules.forVersion). `ledgerlet verify` and the
 // running agent both use exactly this.
 import { combineDeciders } from './combine.ts';
 import { nodeDecider as nodeConcern } from './node/index.ts';
 import { podDecider } from './pods/index.ts';
+import { RULES_VERSION } from './rules-version.ts';
+import { versionedDecider } from './rules.ts';
 
-export const nodeDecider = combineDeciders({ node: nodeConcern, pods: podDecider });
-export type NodeAgentState = ReturnType<typeof nodeDecider.initialState>;
+const combined = combineDeciders({ node: nodeConcern, pods: podDecider });
+export const nodeDecider = versionedDecider(combined, RULES_VERSION);
+export type NodeAgentState = ReturnType<typeof combined.initialState>;

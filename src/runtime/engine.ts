@@ -17,6 +17,7 @@ import type { Clock } from './clock.ts';
 import { EffectRunner } from './effect-runner.ts';
 import { decideOn, decisionDraftFor, evolveEntry, stoppingAfter } from './fold.ts';
 import { replayLog } from './replay.ts';
+import { deciderAt, deciderFor } from './rules-stretch.ts';
 import { AGENT_STARTED, describeInterrupted, UnfinishedDecisions } from './unfinished.ts';
 import { backoffDelay, type BackoffConfig } from './backoff.ts';
 import { AGENT_STOPPING, ENGINE_SOURCE, LOG_WRITE_RECOVERED, SOURCE_RESTARTED, type AgentStopping, type LogWriteRecovered, type SourceRestarted } from '../model/engine-observations.ts';
@@ -120,14 +121,17 @@ export class Engine<S> {
   private readonly writable$ = new BehaviorSubject<boolean>(true);
   private readonly log: EngineLogger;
   private readonly keyOf: (d: Entry) => string;
+  /** opts.decider under the rules of the stretch being written (the current ones once AgentStarted is). */
+  private rules: Decider<S>;
 
   /** Every appended entry, in seq order, after its batch is written. */
   readonly entries$: Observable<Entry> = this.entriesSubject.asObservable();
   /** The log's write health, for /healthz, the node condition and the agent's exit on give-up. */
   readonly logStatus$: Observable<LogWriteStatus> = this.status.asObservable();
 
-  private constructor(private readonly opts: EngineOptions<S>, state: S, unfinished: UnfinishedDecisions) {
+  private constructor(private readonly opts: EngineOptions<S>, state: S, unfinished: UnfinishedDecisions, rulesVersion: number | undefined) {
     this.current = state;
+    this.rules = deciderAt(opts.decider, rulesVersion).decider;
     this.unfinished = unfinished;
     this.runner = new EffectRunner(opts.maxConcurrentEffects ?? 16);
     this.log = opts.logger ?? silentLogger;
@@ -141,7 +145,7 @@ export class Engine<S> {
   static async start<S>(opts: EngineOptions<S>): Promise<Engine<S>> {
     const hasEffect = (type: string) => Object.prototype.hasOwnProperty.call(opts.effects, type);
     const r = await replayLog(opts.store, opts.decider, { useSnapshot: true, hasEffect });
-    const engine = new Engine(opts, r.state, r.unfinished);
+    const engine = new Engine(opts, r.state, r.unfinished, r.rulesVersion);
     for (const p of r.problems) engine.log.warn({ seq: p.seq, error: p.error }, 'log entry skipped during start-up replay');
     const interrupted = r.unfinished.list();
     engine.sinceSnapshot = r.folded;
@@ -155,6 +159,8 @@ export class Engine<S> {
         snapshotSeq: r.snapshotSeq ?? null,
         unfinished: interrupted.map(describeInterrupted),
         unreadable: r.problems.slice(0, 100),
+        // What this agent decides with from here on: verify folds the stretch with these rules.
+        ...(opts.decider.rules ? { rulesVersion: opts.decider.rules.version } : {}),
       },
     });
     engine.log.info({ lastSeq: opts.store.lastSeq, snapshotSeq: r.snapshotSeq, folded: r.folded, interrupted: interrupted.length }, 'engine started');
@@ -372,6 +378,7 @@ export class Engine<S> {
     const inputs: Entry[] = [];
     const toDispatch: Entry[] = [];
     let state = this.current;
+    let rules = this.rules;
     let suspended = this.decisionsSuspended;
     const add = (e0: Entry): Entry => {
       // Fold the entry exactly as it will read back (plain JSON), so replay is byte-identical.
@@ -379,7 +386,10 @@ export class Engine<S> {
       const e = JSON.parse(text) as Entry;
       entries.push(e);
       encoded.push(text);
-      const step = evolveEntry(decider, state, e);
+      const stretch = deciderFor(decider, rules, e);
+      if (stretch.problem) this.log.error({ seq: e.seq, error: stretch.problem }, 'rules not known');
+      rules = stretch.decider;
+      const step = evolveEntry(rules, state, e);
       if (step.error) this.log.error({ seq: e.seq, error: step.error }, 'reducer failed');
       state = step.state;
       return e;
@@ -389,7 +399,7 @@ export class Engine<S> {
       inputs.push(input);
       suspended = stoppingAfter(suspended, input);
       if (suspended) continue;
-      const decided = decideOn(decider, state, input);
+      const decided = decideOn(rules, state, input);
       if (decided.error) this.log.error({ seq: input.seq, error: decided.error }, 'reducer failed');
       if (decided.decisions.length === 0) continue;
       for (const d of store.stamp(decided.decisions.map((dd) => decisionDraftFor(input, dd)))) {
@@ -404,7 +414,7 @@ export class Engine<S> {
     if (snapshotDue) {
       const after = new UnfinishedDecisions((t) => Object.prototype.hasOwnProperty.call(effects, t), this.unfinished.list());
       for (const e of entries) after.observe(e);
-      snapshot = { state, unfinished: after.list() };
+      snapshot = { state, unfinished: after.list(), ...(rules.rules ? { rulesVersion: rules.rules.version } : {}) };
     }
     try {
       // A kill or delete must not happen unless the log that explains it survives power loss.
@@ -417,6 +427,7 @@ export class Engine<S> {
     this.sinceSnapshot = snapshotDue ? 0 : this.sinceSnapshot + entries.length;
     this.decisionsSuspended = suspended;
     this.current = state;
+    this.rules = rules;
     for (const e of entries) {
       this.unfinished.observe(e);
       this.entriesSubject.next(e);

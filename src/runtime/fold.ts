@@ -5,21 +5,45 @@ import type { DecisionDraft, Entry } from '../model/entry.ts';
 import type { Decider } from '../reducers/decider.ts';
 import { AGENT_STOPPING, ENGINE_SOURCE } from '../model/engine-observations.ts';
 import { AGENT_STARTED } from './unfinished.ts';
+import { deepFreeze, deterministic, foldChecks, NondeterminismError } from './determinism.ts';
 
-export function evolveEntry<S>(decider: Decider<S>, state: S, entry: Entry): { state: S; error?: string } {
+/**
+ * `guard`: the clock, randomness and timers throw while the reducer runs (replay and verify
+ * always; the engine in strict mode). In strict mode (tests) state and entry are deep-frozen
+ * first, and a reducer caught reading the clock fails the test instead of being reported.
+ */
+export interface FoldGuard {
+  guard?: boolean;
+}
+
+function run<T>(fn: () => T, guard: boolean | undefined): T {
+  return guard || foldChecks.strict ? deterministic(fn) : fn();
+}
+
+function strictly<S>(state: S, entry: Entry): void {
+  if (!foldChecks.strict) return;
+  deepFreeze(state);
+  deepFreeze(entry);
+}
+
+export function evolveEntry<S>(decider: Decider<S>, state: S, entry: Entry, opts: FoldGuard = {}): { state: S; error?: string } {
+  strictly(state, entry);
   try {
-    return { state: decider.evolve(state, entry) };
+    return { state: run(() => decider.evolve(state, entry), opts.guard) };
   } catch (err) {
+    if (foldChecks.strict && err instanceof NondeterminismError) throw err;
     return { state, error: `evolve failed on seq ${entry.seq} (${entry.type}): ${(err as Error).message}` };
   }
 }
 
 /** decide is called only for observations and outcomes, never for decisions. */
-export function decideOn<S>(decider: Decider<S>, state: S, entry: Entry): { decisions: DecisionDraft[]; error?: string } {
+export function decideOn<S>(decider: Decider<S>, state: S, entry: Entry, opts: FoldGuard = {}): { decisions: DecisionDraft[]; error?: string } {
   if (entry.kind === 'decision') return { decisions: [] };
+  strictly(state, entry);
   try {
-    return { decisions: decider.decide(state, entry) };
+    return { decisions: run(() => decider.decide(state, entry), opts.guard) };
   } catch (err) {
+    if (foldChecks.strict && err instanceof NondeterminismError) throw err;
     return { decisions: [], error: `decide failed on seq ${entry.seq} (${entry.type}): ${(err as Error).message}` };
   }
 }

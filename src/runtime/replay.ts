@@ -6,6 +6,7 @@ import type { Decider } from '../reducers/decider.ts';
 import type { LogStore } from '../adapters/store/log-store.ts';
 import { evolveEntry } from './fold.ts';
 import { UnfinishedDecisions } from './unfinished.ts';
+import { deciderAt, deciderFor } from './rules-stretch.ts';
 
 export interface ReplayProblem {
   seq: number;
@@ -22,6 +23,8 @@ export interface ReplayResult<S> {
   unfinished: UnfinishedDecisions;
   /** Unreadable entries and snapshots, and reducer errors, by seq. */
   problems: ReplayProblem[];
+  /** The rules version in force after the last entry folded (undefined: the decider is unversioned). */
+  rulesVersion?: number;
 }
 
 export interface ReplayOptions {
@@ -39,6 +42,7 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
   let from = store.firstSeq;
   let snapshotSeq: number | undefined;
   let unfinished = new UnfinishedDecisions(hasEffect);
+  let snapshotRules: number | undefined;
   const toSeq = opts.toSeq ?? Number.MAX_SAFE_INTEGER;
   // Below the retention horizon there are no entries: the horizon's snapshot is the only start.
   const mustSnapshot = store.firstSeq > 1;
@@ -54,18 +58,26 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
       snapshotSeq = snap.snapshot.seq;
       from = snap.snapshot.seq + 1;
       unfinished = new UnfinishedDecisions(hasEffect, snap.snapshot.unfinished.filter((e) => hasEffect(e.type)));
+      snapshotRules = snap.snapshot.rulesVersion;
       break;
     }
   }
   let lastSeq = snapshotSeq ?? from - 1;
   let folded = 0;
+  // Each stretch of the log is folded with the rules that wrote it.
+  const start = deciderAt(decider, snapshotRules);
+  if (start.problem) problems.push({ seq: snapshotSeq ?? 0, error: `snapshot: ${start.problem}` });
+  let rules = start.decider;
   for await (const r of store.readRange({ from, to: toSeq })) {
     if (!r.ok) {
       problems.push({ seq: r.seq, error: r.error });
       lastSeq = r.toSeq ?? r.seq;
       continue;
     }
-    const step = evolveEntry(decider, state, r.entry);
+    const stretch = deciderFor(decider, rules, r.entry);
+    if (stretch.problem) problems.push({ seq: r.entry.seq, error: stretch.problem });
+    rules = stretch.decider;
+    const step = evolveEntry(rules, state, r.entry, { guard: true });
     if (step.error) problems.push({ seq: r.entry.seq, error: step.error });
     state = step.state;
     unfinished.observe(r.entry);
@@ -73,5 +85,5 @@ export async function replayLog<S>(store: LogStore, decider: Decider<S>, opts: R
     lastSeq = r.entry.seq;
     folded++;
   }
-  return { state, lastSeq, snapshotSeq, folded, unfinished, problems };
+  return { state, lastSeq, snapshotSeq, folded, unfinished, problems, rulesVersion: rules.rules?.version };
 }

@@ -3,12 +3,16 @@
 // and with every stored snapshot. The first difference is named by seq. Entries lost to damage
 // (or recorded as lost by `ledgerlet salvage`) are listed by range; after one, the fold resumes
 // from the next readable snapshot and decisions before it cannot be checked.
+// Each stretch of the log (from one AgentStarted to the next) is checked against the rules version
+// that AgentStarted records: the decisions of an older ledgerlet are verified with its own rules.
 import type { DecisionDraft, Entry } from '../model/entry.ts';
 import { lostRange } from '../model/log-damage.ts';
 import type { Decider } from '../reducers/decider.ts';
 import type { LogStore } from '../adapters/store/log-store.ts';
 import { canonicalJson } from './canonical.ts';
 import { decideOn, decisionDraftFor, evolveEntry, stoppingAfter } from './fold.ts';
+import { deciderAt, deciderFor } from './rules-stretch.ts';
+import { FIRST_RULES_VERSION } from '../reducers/rules-version.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -28,6 +32,8 @@ export interface VerifyReport {
   decisionsUnchecked: number;
   /** Damage outside the entries (snapshots, index, meta records). */
   otherDamage: string[];
+  /** The rules each stretch was checked against, from its first seq (empty for an unversioned decider). */
+  rules: Array<{ fromSeq: number; version: number }>;
 }
 
 const comparable = (cause: Entry, d: DecisionDraft) => {
@@ -37,7 +43,7 @@ const comparable = (cause: Entry, d: DecisionDraft) => {
 const recorded = (e: Entry) => canonicalJson({ type: e.type, reason: e.reason, data: e.data, pod: e.pod, cause: e.cause });
 
 export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promise<VerifyReport> {
-  const report: VerifyReport = { ok: true, entries: 0, observations: 0, decisions: 0, outcomes: 0, snapshotsChecked: 0, startedFromSnapshot: 0, reducerErrors: [], lost: [], decisionsUnchecked: 0, otherDamage: [] };
+  const report: VerifyReport = { ok: true, entries: 0, observations: 0, decisions: 0, outcomes: 0, snapshotsChecked: 0, startedFromSnapshot: 0, reducerErrors: [], lost: [], decisionsUnchecked: 0, otherDamage: [], rules: [] };
   const fail = (seq: number, reason: string) => {
     report.ok = false;
     report.divergence = { seq, reason };
@@ -50,6 +56,14 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
   };
   let state = decider.initialState();
   let next = store.firstSeq;
+  let rules = decider;
+  const useRules = (fromSeq: number, step: { decider: Decider<S>; problem?: string }): string | undefined => {
+    if (step.problem) return step.problem;
+    const v = step.decider.rules?.version;
+    if (v !== undefined && report.rules.at(-1)?.version !== v) report.rules.push({ fromSeq, version: v });
+    rules = step.decider;
+    return undefined;
+  };
   /** Set after lost entries: the state is unknown until a readable snapshot replaces it. */
   let blind = false;
   if (next > 1) {
@@ -64,8 +78,11 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
       state = snap.snapshot.state;
       report.startedFromSnapshot = snap.snapshot.seq;
       report.snapshotsChecked++;
+      const problem = useRules(next, deciderAt(decider, snap.snapshot.rulesVersion));
+      if (problem) return fail(next, `the retention snapshot was ${problem}`);
     }
   }
+  if (next === 1) useRules(1, deciderAt(decider, undefined));
   const snapshotSeqs = new Set((await store.listSnapshots()).map((h) => h.seq).filter((s) => s >= next));
 
   // Decisions replay says the last observation/outcome should have caused, not yet matched.
@@ -95,6 +112,8 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
     }
     next++;
     report.entries++;
+    const problem = useRules(e.seq, deciderFor(decider, rules, e));
+    if (problem) return fail(e.seq, `the stretch from ${problem}`);
     const recordedGap = lostRange(e);
     if (recordedGap) {
       report.observations++;
@@ -108,11 +127,13 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
         report.decisionsUnchecked++;
       } else if (e.kind === 'observation') report.observations++;
       else report.outcomes++;
-      state = evolveEntry(decider, state, e).state;
+      state = evolveEntry(rules, state, e, { guard: true }).state;
       if (snapshotSeqs.delete(e.seq)) {
         const snap = await store.getSnapshot<S>(e.seq);
         if (snap?.ok) {
           state = snap.snapshot.state;
+          const problem = useRules(e.seq + 1, deciderAt(decider, snap.snapshot.rulesVersion));
+          if (problem) return fail(e.seq, `the snapshot at seq ${e.seq} was ${problem}`);
           blind = false;
           report.snapshotsChecked++;
         } else damaged(e.seq, `snapshot at seq ${e.seq} cannot be read: ${snap && !snap.ok ? snap.error : 'missing'}`);
@@ -131,12 +152,12 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
       if (e.kind === 'observation') report.observations++;
       else report.outcomes++;
     }
-    const step = evolveEntry(decider, state, e);
+    const step = evolveEntry(rules, state, e, { guard: true });
     if (step.error) report.reducerErrors.push({ seq: e.seq, error: step.error });
     state = step.state;
     stopping = stoppingAfter(stopping, e);
     if (e.kind !== 'decision' && !stopping) {
-      const d = decideOn(decider, state, e);
+      const d = decideOn(rules, state, e, { guard: true });
       if (d.error) report.reducerErrors.push({ seq: e.seq, error: d.error });
       expected = d.decisions.map((draft) => ({ cause: e, draft }));
     }
@@ -148,6 +169,8 @@ export async function verifyLog<S>(store: LogStore, decider: Decider<S>): Promis
         continue;
       }
       if (canonicalJson(snap.snapshot.state) !== canonicalJson(state)) return fail(e.seq, `snapshot at seq ${e.seq} differs from the replayed state`);
+      const snapRules = snap.snapshot.rulesVersion;
+      if (rules.rules && (snapRules ?? FIRST_RULES_VERSION) !== rules.rules.version) return fail(e.seq, `snapshot at seq ${e.seq} records rules version ${snapRules ?? FIRST_RULES_VERSION} but its stretch is under version ${rules.rules.version}`);
       report.snapshotsChecked++;
     }
   }

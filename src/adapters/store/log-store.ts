@@ -52,6 +52,8 @@ export interface SeqRange {
 export interface SnapshotInput<S = unknown> {
   state: S;
   unfinished: Entry[];
+  /** The rules version in force at the snapshot's seq (see src/reducers/rules-version.ts). */
+  rulesVersion?: number;
 }
 
 export interface RetentionPolicy {
@@ -395,7 +397,7 @@ export class LogStore {
   }
 
   private snapshotOps(seq: number, at: string, logBytes: number, snap: SnapshotInput): BatchOp[] {
-    const body = JSON.stringify({ v: SNAPSHOT_VERSION, seq, at, state: snap.state, unfinished: snap.unfinished });
+    const body = JSON.stringify({ v: SNAPSHOT_VERSION, seq, at, state: snap.state, unfinished: snap.unfinished, ...(snap.rulesVersion !== undefined ? { rulesVersion: snap.rulesVersion } : {}) });
     const head: SnapshotHead = { v: SNAPSHOT_VERSION, seq, at, logBytes, stateBytes: Buffer.byteLength(body) };
     return [
       { type: 'put', sublevel: this.snaps, key: snapshotBodyKey(seq), value: body },

@@ -16,13 +16,17 @@ export const SnapshotHead = t.type({
 });
 export type SnapshotHead = t.TypeOf<typeof SnapshotHead>;
 
-export const Snapshot = t.type({
-  v: t.number,
-  seq: t.number,
-  at: t.string,
-  state: t.unknown,
-  unfinished: t.array(Entry),
-});
+export const Snapshot = t.intersection([
+  t.type({
+    v: t.number,
+    seq: t.number,
+    at: t.string,
+    state: t.unknown,
+    unfinished: t.array(Entry),
+  }),
+  /** The rules version the state at seq is folded under; absent in snapshots older than versioned rules (the first version). */
+  t.partial({ rulesVersion: t.number }),
+]);
 export type Snapshot<S = unknown> = Omit<t.TypeOf<typeof Snapshot>, 'state' | 'unfinished'> & {
   state: S;
   unfinished: Entry[];
