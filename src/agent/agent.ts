@@ -88,7 +88,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0, registerWithTaints: cfg.registerWithTaints });
   let nodeUid: string | undefined;
   const csiRegistry = new CsiPluginRegistry();
-  const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => ({ cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) }) };
+  const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => statusSource.allocatable };
 
   const effects: EffectHandlers = {
     ...runtimeEffects({
@@ -167,7 +167,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       hostIP: statusSource.facts.nodeIP,
       podLogsDir: cfg.podLogsDir,
       maxPods: cfg.maxPods,
-      allocatable: { cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) },
+      allocatable: statusSource.allocatable,
       apiServer: clients?.server,
     },
   });
