@@ -29,6 +29,8 @@ import { systemClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_MAX_WRITE_OUTAGE_MS, Engine, LogWriteOutageError } from '../runtime/engine.ts';
 import { withLogCondition } from './log-condition.ts';
 import { apiPods$ } from '../streams/api-pods.ts';
+import { apiServices$ } from '../streams/api-services.ts';
+import { serviceListWatch } from '../adapters/kube/services.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
@@ -207,6 +209,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }
   if (clients) {
     subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders()), { name: 'apiserver' }));
+    subs.push(engine.attach(apiServices$({ watch: () => serviceListWatch(clients), clock }), { name: 'services' }));
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,

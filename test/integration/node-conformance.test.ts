@@ -90,4 +90,38 @@ describe('node conformance behaviour on the testbed (issue #14)', function () {
     expect(await files('/etc/podinfo')).to.deep.equal([alloc.cpu, bytes(alloc.memory), '0']);
     expect(await files('/etc/proj')).to.deep.equal(['2', String(64 * 1024 ** 2), String(32 * 1024 ** 2)]);
   });
+
+  it('container environment: envFrom (prefix, optional), service links and a hostNetwork pod IP reach the container', async () => {
+    await kubectl(env, ['delete', 'configmap,secret,service', 'nc-envfrom', '--ignore-not-found']);
+    await kubectl(env, ['create', 'configmap', 'nc-envfrom', '--from-literal=data-1=value-1', '--from-literal=data-2=value-2']);
+    await kubectl(env, ['create', 'secret', 'generic', 'nc-envfrom', '--from-literal=data-3=value-3']);
+    await kubectl(env, ['create', 'service', 'clusterip', 'nc-envfrom', '--tcp=8765:8080']);
+    const svc = await getJson(env, ['get', 'service', 'nc-envfrom']);
+    const k8s = await getJson(env, ['get', 'service', 'kubernetes', '-n', 'default']);
+    const container = (extra: Record<string, unknown> = {}) => ({ name: 'app', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sleep', '3600'], ...extra });
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'nc-env', { containers: [container({
+      envFrom: [{ configMapRef: { name: 'nc-envfrom' } }, { prefix: 'p-', configMapRef: { name: 'nc-envfrom' } }, { secretRef: { name: 'nc-envfrom' } }, { secretRef: { name: 'nc-absent', optional: true } }],
+      env: [{ name: 'API', value: '$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)' }],
+    })] }));
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'nc-nolinks', { enableServiceLinks: false, containers: [container()] }));
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'nc-hostnet', { hostNetwork: true, containers: [container({ env: [
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+    ] })] }));
+    const vars = envOf(await exec(cri, (await running(env, 'nc-env')).containerStatuses[0].containerID, ['env']));
+    expect(vars).to.include({ 'data-1': 'value-1', 'data-2': 'value-2', 'p-data-1': 'value-1', 'p-data-2': 'value-2', 'data-3': 'value-3' });
+    expect(vars).to.include({
+      NC_ENVFROM_SERVICE_HOST: svc.spec.clusterIP, NC_ENVFROM_SERVICE_PORT: '8765', NC_ENVFROM_PORT: `tcp://${svc.spec.clusterIP}:8765`,
+      KUBERNETES_SERVICE_HOST: k8s.spec.clusterIP, API: `${k8s.spec.clusterIP}:${k8s.spec.ports[0].port}`,
+    });
+    const nolinks = envOf(await exec(cri, (await running(env, 'nc-nolinks')).containerStatuses[0].containerID, ['env']));
+    expect(nolinks).to.have.property('KUBERNETES_SERVICE_HOST', k8s.spec.clusterIP);
+    expect(nolinks).to.not.have.property('NC_ENVFROM_SERVICE_HOST');
+    const hst = await running(env, 'nc-hostnet');
+    expect(hst.podIP).to.equal(hst.hostIP);
+    expect(hst.podIPs).to.deep.equal([{ ip: hst.hostIP }]);
+    const hostVars = envOf(await exec(cri, hst.containerStatuses[0].containerID, ['env']));
+    expect(hostVars).to.include({ POD_IP: hst.hostIP, HOST_IP: hst.hostIP });
+    await kubectl(env, ['delete', 'configmap,secret,service', 'nc-envfrom', '--ignore-not-found']);
+  });
 });

@@ -1,6 +1,7 @@
 // Environment values the reducer can resolve from the pod itself (fieldRef, resourceFieldRef).
 // configMapKeyRef and secretKeyRef are left for the start effect: their values never enter the log.
 import type { Container, EnvVar, Pod } from '../../model/pod.ts';
+import type { ServiceLink } from '../../model/service.ts';
 import { containerResourceValue, type ResourceValue } from '../../model/container-resource.ts';
 
 export interface ResolvedEnv {
@@ -19,6 +20,8 @@ export interface PodFacts {
   nodeName: string;
   /** Node allocatable (cpu, memory...), the value of an unset limit as upstream. */
   allocatable?: Record<string, string>;
+  /** Services known to the node, for the service-link variables. */
+  services?: Record<string, ServiceLink>;
 }
 
 function fieldValue(pod: Pod, path: string, facts: PodFacts): string | undefined {

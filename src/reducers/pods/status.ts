@@ -1,5 +1,6 @@
 // The pod status the kubelet reports (upstream generateAPIPodStatus / getPhase), computed purely
 // from the pod record; transition times come from the previous status or the entry's time.
+import { podIPsOf } from './pod-ips.ts';
 import type { Container } from '../../model/pod.ts';
 import { isTerminal, shouldRestart } from './sync.ts';
 import { qosClass } from './qos.ts';
@@ -108,8 +109,7 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
     cond(prev, at, 'ContainersReady', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
     cond(prev, at, 'PodScheduled', true),
   ];
-  const ip = rec.pod.spec.hostNetwork ? hostIP : rec.sandbox.ip;
-  const ips = rec.pod.spec.hostNetwork ? (hostIP ? [hostIP] : []) : (rec.sandbox.ips?.length ? rec.sandbox.ips : ip ? [ip] : []);
+  const { podIP: ip, podIPs: ips } = podIPsOf(rec, hostIP);
   return {
     phase,
     conditions,
