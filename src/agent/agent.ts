@@ -192,7 +192,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }, retention.everyMs);
   retentionTimer.unref();
   const plegStats = createPlegStats();
-  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats }), { name: 'pleg' }));
+  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri, { rootDir: o.rootDir }), clock, stats: plegStats }), { name: 'pleg' }));
   const health = cfg.healthzPort > 0
     ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, logStatus: () => engine.logStatus, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;

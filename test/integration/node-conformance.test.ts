@@ -124,4 +124,28 @@ describe('node conformance behaviour on the testbed (issue #14)', function () {
     expect(hostVars).to.include({ POD_IP: hst.hostIP, HOST_IP: hst.hostIP });
     await kubectl(env, ['delete', 'configmap,secret,service', 'nc-envfrom', '--ignore-not-found']);
   });
+
+  it('termination messages: from a custom path as a non-root user, from the log on error, with secret values scrubbed', async () => {
+    await kubectl(env, ['delete', 'secret', 'nc-term', '--ignore-not-found']);
+    await kubectl(env, ['create', 'secret', 'generic', 'nc-term', '--from-literal=password=term-s3cret-value-42']);
+    const box = env.TESTBED_IMAGE_BUSYBOX;
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'nc-term', { restartPolicy: 'Never', containers: [
+      { name: 'custom', image: box, command: ['sh', '-c', 'echo -n DONE > /dev/termination-custom-log'], terminationMessagePath: '/dev/termination-custom-log', securityContext: { runAsUser: 1000 } },
+      { name: 'fromlog', image: box, command: ['sh', '-c', 'echo -n DONE; exit 1'], terminationMessagePolicy: 'FallbackToLogsOnError' },
+      { name: 'quiet', image: box, command: ['sh', '-c', 'echo -n not-a-message; exit 0'], terminationMessagePolicy: 'FallbackToLogsOnError' },
+      { name: 'leaky', image: box, command: ['sh', '-c', 'echo -n "pw=$PASSWORD" > /dev/termination-log'], env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'nc-term', key: 'password' } } }] },
+    ] }));
+    const st = await waitFor('nc-term finished', async () => {
+      const s = await podStatus(env, 'nc-term');
+      return s?.containerStatuses?.length === 4 && s.containerStatuses.every((c: any) => c.state.terminated) ? s : undefined;
+    }, 120_000);
+    const term = (n: string) => st.containerStatuses.find((c: any) => c.name === n).state.terminated;
+    expect(term('custom')).to.include({ exitCode: 0, message: 'DONE' });
+    expect(term('fromlog')).to.include({ exitCode: 1, message: 'DONE' });
+    expect(term('quiet')).to.not.have.property('message');
+    expect(term('leaky').message).to.equal('pw=[redacted]');
+    const pod = await getJson(env, ['get', 'pod', 'nc-term']);
+    expect(JSON.stringify(pod)).to.not.include('term-s3cret-value-42');
+    await kubectl(env, ['delete', 'secret', 'nc-term', '--ignore-not-found']);
+  });
 });

@@ -58,6 +58,8 @@ export interface ContainerPlan {
   privileged: boolean;
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
+  /** File (default) or FallbackToLogsOnError. */
+  terminationMessagePolicy?: string;
   postStart?: LifecycleHandler;
   /** Names of the pod's imagePullSecrets (absent when none). */
   pullSecrets?: string[];
@@ -206,6 +208,7 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     privileged: sc?.privileged ?? false,
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
+    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
     postStart: c.lifecycle?.postStart,
     mounts: mountsFor(c, volumes),
     ...pullSecretsOf(pod),

@@ -10,12 +10,29 @@ import type { ContainerStateJson, ContainerStatusJson, PodConditionJson, PodStat
 
 const cid = (i: RuntimeInstance) => `containerd://${i.id}`;
 
-function terminated(i: RuntimeInstance): ContainerStateJson {
+/** Upstream MaxPodTerminationMessageLogLength: the pod's messages share 12 KiB (status_manager normalizeStatus). */
+const POD_MESSAGE_BYTES = 12 * 1024;
+
+function messageBudget(rec: PodRecord): number {
+  const n = rec.pod.spec.containers.length + (rec.pod.spec.initContainers?.length ?? 0);
+  return n > 0 ? Math.floor(POD_MESSAGE_BYTES / n) : POD_MESSAGE_BYTES;
+}
+
+/** Cut to `bytes` bytes of UTF-8, never inside a character. */
+function truncateBytes(text: string, bytes: number): string {
+  const b = Buffer.from(text);
+  if (b.length <= bytes) return text;
+  let end = bytes;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return b.subarray(0, end).toString('utf8');
+}
+
+function terminated(i: RuntimeInstance, budget: number): ContainerStateJson {
   return {
     terminated: {
       exitCode: i.exitCode ?? 0,
       reason: i.reason || (i.exitCode === 0 ? 'Completed' : 'Error'),
-      ...(i.message ? { message: i.message } : {}),
+      ...(i.message ? { message: truncateBytes(i.message, budget) } : {}),
       startedAt: i.startedAt,
       finishedAt: i.finishedAt,
       containerID: cid(i),
@@ -28,15 +45,15 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
   // A pull that failed and now waits out its backoff shows as ImagePullBackOff, as upstream.
   if (c.waiting?.reason === 'ErrImagePull' && inBackoff(c.pullBackoff, at)) c = { ...c, waiting: { ...c.waiting, reason: 'ImagePullBackOff' } };
   let state: ContainerStateJson;
-  let lastState: ContainerStateJson = c.last ? terminated(c.last) : {};
+  let lastState: ContainerStateJson = c.last ? terminated(c.last, messageBudget(rec)) : {};
   if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
   else if (cur.state === 'running') state = { running: { startedAt: cur.startedAt } };
   else if (cur.state === 'created') state = { waiting: { reason: 'ContainerCreating' } };
   else if (cur.state === 'exited' && !rec.terminating && shouldRestart(rec, c) && !isTerminal(rec)) {
     // Waiting to be restarted: the dead instance moves to lastState, as upstream shows it.
     state = { waiting: { reason: c.waiting?.reason ?? 'CrashLoopBackOff', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
-    lastState = terminated(cur);
-  } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur);
+    lastState = terminated(cur, messageBudget(rec));
+  } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur, messageBudget(rec));
   const isRunning = state.running !== undefined;
   const probes = cur && c.probes?.containerId === cur.id ? c.probes : undefined;
   // started: the startup probe (if any) succeeded; ready: started and the readiness probe (if any) succeeded.
