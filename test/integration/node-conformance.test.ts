@@ -148,4 +148,23 @@ describe('node conformance behaviour on the testbed (issue #14)', function () {
     expect(JSON.stringify(pod)).to.not.include('term-s3cret-value-42');
     await kubectl(env, ['delete', 'secret', 'nc-term', '--ignore-not-found']);
   });
+
+  it('init containers: a completed one is ready, app containers wait as PodInitializing while another fails', async () => {
+    const box = env.TESTBED_IMAGE_BUSYBOX;
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'nc-init', {
+      initContainers: [{ name: 'init-ok', image: box, command: ['true'] }, { name: 'init-fail', image: box, command: ['false'] }],
+      containers: [{ name: 'app', image: box, command: ['sleep', '3600'] }],
+    }));
+    const st = await waitFor('init-fail failed', async () => {
+      const s = await podStatus(env, 'nc-init');
+      const f = s?.initContainerStatuses?.find((c: any) => c.name === 'init-fail');
+      return f && (f.restartCount > 0 || f.state.terminated || f.lastState?.terminated) ? s : undefined;
+    }, 120_000);
+    expect(st.initContainerStatuses[0]).to.include({ name: 'init-ok', ready: true });
+    expect(st.initContainerStatuses[0].state.terminated.exitCode).to.equal(0);
+    expect(st.initContainerStatuses[1]).to.include({ name: 'init-fail', ready: false });
+    expect(st.containerStatuses[0].state.waiting.reason).to.equal('PodInitializing');
+    expect(st.phase).to.equal('Pending');
+    expect(st.conditions.find((c: any) => c.type === 'Initialized').status).to.equal('False');
+  });
 });

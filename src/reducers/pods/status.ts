@@ -46,9 +46,12 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
   if (c.waiting?.reason === 'ErrImagePull' && inBackoff(c.pullBackoff, at)) c = { ...c, waiting: { ...c.waiting, reason: 'ImagePullBackOff' } };
   let state: ContainerStateJson;
   let lastState: ContainerStateJson = c.last ? terminated(c.last, messageBudget(rec)) : {};
-  if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
+  // Upstream's default waiting state: PodInitializing for every container of a pod with init containers.
+  const notYet = (rec.pod.spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const reason = (r: string | undefined) => (r === undefined || r === 'ContainerCreating' ? notYet : r);
+  if (!cur) state = { waiting: { reason: reason(c.waiting?.reason), ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
   else if (cur.state === 'running') state = { running: { startedAt: cur.startedAt } };
-  else if (cur.state === 'created') state = { waiting: { reason: 'ContainerCreating' } };
+  else if (cur.state === 'created') state = { waiting: { reason: notYet } };
   else if (cur.state === 'exited' && !rec.terminating && shouldRestart(rec, c) && !isTerminal(rec)) {
     // Waiting to be restarted: the dead instance moves to lastState, as upstream shows it.
     state = { waiting: { reason: c.waiting?.reason ?? 'CrashLoopBackOff', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
@@ -58,7 +61,10 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
   const probes = cur && c.probes?.containerId === cur.id ? c.probes : undefined;
   // started: the startup probe (if any) succeeded; ready: started and the readiness probe (if any) succeeded.
   const started = isRunning && (!spec.startupProbe || probes?.startup === 'success');
-  const ready = started && !rec.terminating && (!spec.readinessProbe || probes?.readiness === 'success');
+  // A regular init container is ready once it has completed (upstream prober_manager UpdatePodStatus).
+  const ready = c.kind === 'init'
+    ? state.terminated?.exitCode === 0
+    : started && !rec.terminating && (!spec.readinessProbe || probes?.readiness === 'success');
   return {
     name: spec.name,
     state,
