@@ -208,7 +208,8 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     privileged: sc?.privileged ?? false,
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
-    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+    // Only when not the default: recorded plans of older logs stay the same.
+    ...(c.terminationMessagePolicy && c.terminationMessagePolicy !== 'File' ? { terminationMessagePolicy: c.terminationMessagePolicy } : {}),
     postStart: c.lifecycle?.postStart,
     mounts: mountsFor(c, volumes),
     ...pullSecretsOf(pod),
