@@ -29,6 +29,8 @@ import { systemClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_MAX_WRITE_OUTAGE_MS, Engine, LogWriteOutageError } from '../runtime/engine.ts';
 import { withLogCondition } from './log-condition.ts';
 import { apiPods$ } from '../streams/api-pods.ts';
+import { apiServices$ } from '../streams/api-services.ts';
+import { serviceListWatch } from '../adapters/kube/services.ts';
 import { createPlegStats, pleg$ } from '../streams/pleg.ts';
 import { criRuntimeView } from '../streams/pleg-cri.ts';
 import { staticPods$ } from '../streams/static-pods.ts';
@@ -91,7 +93,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const statusSource = await nodeStatusSource({ nodeName: o.nodeName, rootDir: o.rootDir, nodeIP: o.nodeIP, hostnameOverride: o.hostnameOverride, maxPods: cfg.maxPods, cri, kubeletPort: cfg.enableServer ? cfg.port : 0, registerWithTaints: cfg.registerWithTaints });
   let nodeUid: string | undefined;
   const csiRegistry = new CsiPluginRegistry();
-  const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => ({ cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) }) };
+  const volumeDeps: VolumeEffectDeps = { kube: clients, rootDir: o.rootDir, nodeName: o.nodeName, clock, csi: csiRegistry, allocatable: () => statusSource.allocatable };
 
   const effects: EffectHandlers = {
     ...runtimeEffects({
@@ -170,7 +172,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       hostIP: statusSource.facts.nodeIP,
       podLogsDir: cfg.podLogsDir,
       maxPods: cfg.maxPods,
-      allocatable: { cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) },
+      allocatable: statusSource.allocatable,
       apiServer: clients?.server,
     },
   });
@@ -193,7 +195,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }, retention.everyMs);
   retentionTimer.unref();
   const plegStats = createPlegStats();
-  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri), clock, stats: plegStats }), { name: 'pleg' }));
+  subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri, { rootDir: o.rootDir }), clock, stats: plegStats }), { name: 'pleg' }));
   const health = cfg.healthzPort > 0
     ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, logStatus: () => engine.logStatus, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;
@@ -210,6 +212,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   }
   if (clients) {
     subs.push(engine.attach(apiPods$({ clients, nodeName: o.nodeName, clock }).pipe(withholdHeaders()), { name: 'apiserver' }));
+    subs.push(engine.attach(apiServices$({ watch: () => serviceListWatch(clients), clock }), { name: 'services' }));
     subs.push(engine.attach(heartbeat$({
       clients, nodeName: o.nodeName, clock,
       leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,

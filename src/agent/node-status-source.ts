@@ -11,7 +11,7 @@ export async function nodeStatusSource(opts: {
   /** The kubelet API port the API server should dial (upstream reports the configured port). */
   kubeletPort: number;
   registerWithTaints?: { key: string; value?: string; effect: string }[];
-}): Promise<NodeStatusSource & { facts: NodeFacts }> {
+}): Promise<NodeStatusSource & { facts: NodeFacts; allocatable: Record<string, string> }> {
   const { facts } = await readNodeFacts({ storageDir: opts.rootDir, nodeIPOverride: opts.nodeIP, hostnameOverride: opts.hostnameOverride });
   const capacity = {
     cpu: String(facts.cpuCount),
@@ -21,6 +21,8 @@ export async function nodeStatusSource(opts: {
   };
   return {
     facts,
+    // The downward API's default for unset limits (upstream reads the Node's allocatable).
+    allocatable: { cpu: capacity.cpu, memory: capacity.memory, 'ephemeral-storage': capacity['ephemeral-storage'] },
     nodeName: opts.nodeName,
     hostname: facts.hostname,
     os: facts.operatingSystem,

@@ -39,3 +39,8 @@ export type ApiServerUnreachable = t.TypeOf<typeof ApiServerUnreachable>;
 
 export const ApiServerReachable = t.type({ attempts: t.number });
 export type ApiServerReachable = t.TypeOf<typeof ApiServerReachable>;
+
+
+// Services (source `apiserver`): ServiceObserved, ServiceRemoved, ServicesListed, codecs in
+// src/model/service.ts (the pods reducer folds them).
+export { ServiceObserved, ServiceRemoved, ServicesListed } from '../model/service.ts';

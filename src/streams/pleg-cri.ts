@@ -6,6 +6,7 @@ import { isNotFound } from '../adapters/cri/errors.ts';
 import type { ContainerState as CriContainerState, ContainerStatus, ContainerSummary, PodSandboxStatus, PodSandboxSummary } from '../adapters/cri/codecs.ts';
 import { Labels, type ContainerState, type RuntimeContainer, type RuntimeSandbox } from '../model/runtime-observations.ts';
 import type { PlegRuntime } from './pleg.ts';
+import { terminationMessage } from './termination-message.ts';
 
 /** The CRI calls the view makes; src/adapters/cri's CriClient has them. */
 export interface CriListClient {
@@ -81,7 +82,8 @@ export function toRuntimeContainer(c: ContainerSummary | ContainerStatus, sandbo
 }
 
 /** PlegRuntime backed by a CRI client. Status calls answer null for objects that are gone. */
-export function criRuntimeView(client: CriListClient): PlegRuntime {
+/** `rootDir`: where the termination message files of exited containers are read from. */
+export function criRuntimeView(client: CriListClient, opts: { rootDir?: string } = {}): PlegRuntime {
   return {
     async listSandboxes() {
       return (await client.listPodSandbox()).map((s) => toRuntimeSandbox(s)).filter((s): s is RuntimeSandbox => s !== undefined);
@@ -91,7 +93,11 @@ export function criRuntimeView(client: CriListClient): PlegRuntime {
     },
     async containerStatus(id: string) {
       try {
-        return toRuntimeContainer(await client.containerStatus(id)) ?? null;
+        const status = await client.containerStatus(id);
+        const c = toRuntimeContainer(status);
+        if (!c || opts.rootDir === undefined) return c ?? null;
+        const message = await terminationMessage(status, opts.rootDir);
+        return message === undefined ? c : { ...c, message };
       } catch (e) {
         if (isNotFound(e)) return null;
         throw e;

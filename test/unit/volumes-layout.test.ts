@@ -57,6 +57,9 @@ describe('volumes: downward API', () => {
     expect(r('limits.memory', '1Mi')).to.equal('128');
     expect(r('limits.memory', '1Mi', 'bare')).to.equal('4096');
     expect(r('requests.memory', '1', 'bare')).to.equal('0');
+    // The API server stores an unset divisor as "0": it means 1.
+    expect(r('limits.cpu', '0', 'bare')).to.equal('2');
+    expect(r('limits.memory', '0')).to.equal(String(128 * 1024 * 1024));
     expect(() => renderDownwardItem(plan, { path: 'r', resourceFieldRef: { resource: 'limits.cpu' } })).to.throw(/containerName/);
   });
 });

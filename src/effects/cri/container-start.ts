@@ -11,6 +11,7 @@ import { SubPathError } from '../volumes/subpaths.ts';
 import { containerMounts, type RuntimeMount } from './container-mounts.ts';
 import { ContainerConfigError, expand, finishEnv } from './env.ts';
 import { pullWithSecrets } from './image-pull.ts';
+import { createTerminationMessageFile, terminationMessageFile } from '../../adapters/fs/termination-message.ts';
 import { envOwner, scrub } from '../../runtime/secret-values.ts';
 import { sandboxConfig } from './sandbox-config.ts';
 
@@ -33,6 +34,15 @@ async function ensureImage(deps: RuntimeEffectDeps, plan: ContainerPlan, namespa
   return { pulled: true, imageRef: await pullWithSecrets(deps, plan, namespace, podUid) };
 }
 
+/** Upstream mounts a fresh empty file at terminationMessagePath for each container instance. */
+async function terminationMessageMount(plan: ContainerPlan, podUid: string, rootDir: string): Promise<RuntimeMount[]> {
+  if (!plan.terminationMessagePath) return [];
+  const file = terminationMessageFile(rootDir, podUid, plan.name, plan.attempt);
+  if (!file) return [];
+  await createTerminationMessageFile(file);
+  return [{ containerPath: plan.terminationMessagePath, hostPath: file, readonly: false }];
+}
+
 function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<string, string>, mounts: RuntimeMount[], restartCount: number): ContainerConfig {
   return {
     metadata: { name: plan.name, attempt: plan.attempt },
@@ -52,6 +62,7 @@ function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<st
     annotations: {
       'io.kubernetes.container.restartCount': String(restartCount),
       'io.kubernetes.container.terminationMessagePath': plan.terminationMessagePath,
+      'io.kubernetes.container.terminationMessagePolicy': plan.terminationMessagePolicy ?? 'File',
       'io.kubernetes.pod.terminationGracePeriod': '30',
     },
     logPath: plan.logPath,
@@ -114,6 +125,11 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     // As upstream, the pod's owner reads a generic message; where it went wrong (host paths) is in `detail`.
     if (e instanceof SubPathError) return failed('config', 'CreateContainerConfigError', e.message, false, e.detail);
     return failed('config', 'CreateContainerConfigError', message(e));
+  }
+  try {
+    mounts = [...mounts, ...(await terminationMessageMount(plan, sandbox.uid, deps.rootDir))];
+  } catch (e) {
+    return failed('config', 'CreateContainerConfigError', `termination message file: ${message(e)}`);
   }
   let id: string | undefined;
   try {

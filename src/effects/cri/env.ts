@@ -19,6 +19,9 @@ export function expand(text: string, vars: Map<string, string>): string {
  */
 export async function finishEnv(plan: ContainerPlan, namespace: string, deps: RuntimeEffectDeps, secretOwner?: string): Promise<Map<string, string>> {
   const vars = new Map<string, string>();
+  // Service links can be referenced as $(VAR) but are overridden by env and envFrom (upstream
+  // MappingFuncFor(tmpEnv, serviceEnv)); they are added after those.
+  const serviceVars = new Map((plan.serviceEnv ?? []).map((v) => [v.name, v.value]));
   const secretValues: string[] = [];
   const source = async (kind: 'configMap' | 'secret', name: string) => {
     if (!deps.lookup) throw new ContainerConfigError(`${kind} "${name}" cannot be read: the agent runs without an API server`);
@@ -47,9 +50,10 @@ export async function finishEnv(plan: ContainerPlan, namespace: string, deps: Ru
       if (e.ref.kind === 'secret') secretValues.push(v);
       vars.set(e.name, v);
     } else {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      vars.set(e.name, expand(e.value ?? '', new Map([...serviceVars, ...vars])));
     }
   }
+  for (const [k, v] of serviceVars) if (!vars.has(k)) vars.set(k, v);
   // registered before the container is created: the runtime's errors echo the expanded command
   if (secretOwner) replace(secretOwner, secretValues);
   return vars;

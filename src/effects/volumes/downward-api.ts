@@ -1,6 +1,6 @@
 // downwardAPI volume items rendered from the pod, as upstream (pkg/volume/downwardapi,
 // pkg/fieldpath): fieldRef for metadata, resourceFieldRef for a container's requests/limits.
-import { parseQuantity } from '../../model/quantity.ts';
+import { containerResourceValue } from '../../model/container-resource.ts';
 import type { VolumePlan } from '../../model/volume-plan.ts';
 
 export interface DownwardItem {
@@ -30,28 +30,14 @@ export function fieldValue(plan: VolumePlan, fieldPath: string): string {
   }
 }
 
-/**
- * Upstream ExtractResourceValueByContainerName: cpu rounds up to whole divisor units of milliCPU,
- * memory and ephemeral-storage to whole divisor units; an unset limit reads as the node's
- * allocatable, an unset request as 0 (cpu requests default to the limit as the API server does).
- */
+/** Upstream ExtractResourceValueByContainerName: the named container's value (model/container-resource). */
 export function resourceValue(plan: VolumePlan, ref: NonNullable<DownwardItem['resourceFieldRef']>, allocatable: Record<string, string> = {}): string {
   if (!ref.containerName) throw new Error(`resourceFieldRef ${ref.resource}: containerName is required in a volume`);
   const c = plan.containers.find((x) => x.name === ref.containerName);
   if (!c) throw new Error(`resourceFieldRef: container ${ref.containerName} not found in the pod`);
-  const [kind, res] = ref.resource.split('.') as [string, string];
-  if ((kind !== 'limits' && kind !== 'requests') || !res) throw new Error(`unsupported container resource: ${ref.resource}`);
-  const limits = c.resources?.limits ?? {};
-  const requests = c.resources?.requests ?? {};
-  const raw = kind === 'limits' ? (limits[res] ?? allocatable[res]) : (requests[res] ?? limits[res] ?? '0');
-  if (raw === undefined) throw new Error(`cannot resolve ${ref.resource}: no limit and no node allocatable ${res}`);
-  const v = parseQuantity(String(raw));
-  const divisor = parseQuantity(String(ref.divisor ?? '1'));
-  if (v === undefined || divisor === undefined || divisor === 0) throw new Error(`invalid quantity for ${ref.resource}`);
-  // Integer arithmetic in milli-units avoids 0.1 + 0.2 style surprises.
-  const mv = Math.round(v * 1000);
-  const md = Math.round(divisor * 1000);
-  return String(Math.ceil(mv / md));
+  const v = containerResourceValue(c, ref.resource, ref.divisor, allocatable);
+  if ('error' in v) throw new Error(`cannot resolve ${ref.resource}: ${v.error}`);
+  return v.value;
 }
 
 export function renderDownwardItem(plan: VolumePlan, item: DownwardItem, allocatable?: Record<string, string>): string {

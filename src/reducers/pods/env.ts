@@ -1,7 +1,8 @@
 // Environment values the reducer can resolve from the pod itself (fieldRef, resourceFieldRef).
 // configMapKeyRef and secretKeyRef are left for the start effect: their values never enter the log.
 import type { Container, EnvVar, Pod } from '../../model/pod.ts';
-import { parseQuantity } from '../../model/quantity.ts';
+import type { ServiceLink } from '../../model/service.ts';
+import { containerResourceValue, type ResourceValue } from '../../model/container-resource.ts';
 
 export interface ResolvedEnv {
   name: string;
@@ -19,6 +20,8 @@ export interface PodFacts {
   nodeName: string;
   /** Node allocatable (cpu, memory...), the value of an unset limit as upstream. */
   allocatable?: Record<string, string>;
+  /** Services known to the node, for the service-link variables. */
+  services?: Record<string, ServiceLink>;
 }
 
 function fieldValue(pod: Pod, path: string, facts: PodFacts): string | undefined {
@@ -41,17 +44,10 @@ function fieldValue(pod: Pod, path: string, facts: PodFacts): string | undefined
   }
 }
 
-function resourceValue(pod: Pod, c: Container, ref: { resource: string; containerName?: string; divisor?: string | number }, facts: PodFacts): string | undefined {
+function resourceValue(pod: Pod, c: Container, ref: { resource: string; containerName?: string; divisor?: string | number }, facts: PodFacts): ResourceValue {
   const target = ref.containerName ? [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((x) => x.name === ref.containerName) : c;
-  if (!target) return undefined;
-  const [kind, res] = ref.resource.split('.') as ['limits' | 'requests', string];
-  // Upstream: an unset limit reads as the node's allocatable, an unset request as 0.
-  const raw = target.resources?.[kind]?.[res] ?? (kind === 'limits' ? facts.allocatable?.[res] : '0');
-  const divisor = parseQuantity(String(ref.divisor ?? '1'));
-  if (raw === undefined) return undefined;
-  const v = parseQuantity(String(raw));
-  if (v === undefined || divisor === undefined || divisor === 0) return undefined;
-  return String(Math.ceil(v / divisor));
+  if (!target) return { error: `container ${ref.containerName} not found in the pod` };
+  return containerResourceValue(target, ref.resource, ref.divisor, facts.allocatable);
 }
 
 export function resolveEnv(pod: Pod, c: Container, facts: PodFacts): ResolvedEnv[] {
@@ -64,7 +60,7 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodFacts): ResolvedEnv
     }
     if (vf.resourceFieldRef) {
       const v = resourceValue(pod, c, vf.resourceFieldRef, facts);
-      return v === undefined ? { name: e.name, error: `cannot resolve resource ${vf.resourceFieldRef.resource}` } : { name: e.name, value: v };
+      return 'error' in v ? { name: e.name, error: `cannot resolve resource ${vf.resourceFieldRef.resource}: ${v.error}` } : { name: e.name, value: v.value };
     }
     if (vf.configMapKeyRef) return { name: e.name, ref: { kind: 'configMap', name: vf.configMapKeyRef.name ?? '', key: vf.configMapKeyRef.key, optional: vf.configMapKeyRef.optional ?? false } };
     if (vf.secretKeyRef) return { name: e.name, ref: { kind: 'secret', name: vf.secretKeyRef.name ?? '', key: vf.secretKeyRef.key, optional: vf.secretKeyRef.optional ?? false } };

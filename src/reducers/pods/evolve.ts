@@ -6,6 +6,7 @@ import { onDecision, onOutcome } from './evolve-intents.ts';
 import { onProbeFailed, onProbeResultChanged } from './evolve-probes.ts';
 import type { PodsState } from './state.ts';
 import { onEvictionSignals } from './eviction.ts';
+import { onServiceChanged } from './services.ts';
 
 export interface AgentConfigured {
   nodeName: string;
@@ -49,6 +50,9 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
     }
     case 'PodObserved':
       return onPodObserved(s, e);
+    case 'ServiceObserved':
+    case 'ServiceRemoved':
+      return onServiceChanged(s, e.data);
     case 'PodDeletedFromApi':
       return onPodGoneFromSource(s, (e.data as { uid: string }).uid, e.at, 'PodRemovedFromApi');
     case 'StaticPodRemoved':

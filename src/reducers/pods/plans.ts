@@ -1,5 +1,6 @@
 // What the start effects need to create a sandbox or a container, computed purely from the pod so
 // the decision in the log says exactly what was asked of the runtime.
+import { serviceEnvFor } from '../../model/service.ts';
 import type { Container, LifecycleHandler, Pod } from '../../model/pod.ts';
 import { parseQuantity } from '../../model/quantity.ts';
 import { resolveEnv, type PodFacts, type ResolvedEnv } from './env.ts';
@@ -41,6 +42,8 @@ export interface ContainerPlan {
   workingDir?: string;
   env: ResolvedEnv[];
   envFrom: { prefix?: string; configMap?: string; secret?: string; optional: boolean }[];
+  /** Service-link variables (upstream envvars.FromServices): below env and envFrom, usable in $(VAR). */
+  serviceEnv?: { name: string; value: string }[];
   ports: { name?: string; containerPort: number; protocol: string }[];
   logPath: string;
   specHash: string;
@@ -55,6 +58,8 @@ export interface ContainerPlan {
   privileged: boolean;
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
+  /** File (default) or FallbackToLogsOnError. */
+  terminationMessagePolicy?: string;
   postStart?: LifecycleHandler;
   /** Names of the pod's imagePullSecrets (absent when none). */
   pullSecrets?: string[];
@@ -156,6 +161,13 @@ function mountsFor(c: Container, volumes: Record<string, MountPoint>): Container
   });
 }
 
+/** Only pods from the API server get them: upstream has no service lister without one. */
+function serviceEnvOf(pod: Pod, facts: PodFacts): { serviceEnv?: ContainerPlan['serviceEnv'] } {
+  if (!facts.services) return {};
+  const vars = serviceEnvFor(Object.values(facts.services), pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks ?? true);
+  return vars.length ? { serviceEnv: vars } : {};
+}
+
 export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attempt: number, facts: PodFacts, volumes: Record<string, MountPoint> = {}): ContainerPlan {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
@@ -174,6 +186,7 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     args: c.args ?? [],
     workingDir: c.workingDir,
     env: resolveEnv(pod, c, facts),
+    ...serviceEnvOf(pod, facts),
     envFrom: (c.envFrom ?? []).map((e) => ({
       prefix: e.prefix,
       configMap: e.configMapRef?.name,
@@ -195,6 +208,8 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     privileged: sc?.privileged ?? false,
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
+    // Only when not the default: recorded plans of older logs stay the same.
+    ...(c.terminationMessagePolicy && c.terminationMessagePolicy !== 'File' ? { terminationMessagePolicy: c.terminationMessagePolicy } : {}),
     postStart: c.lifecycle?.postStart,
     mounts: mountsFor(c, volumes),
     ...pullSecretsOf(pod),

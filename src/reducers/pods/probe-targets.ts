@@ -1,5 +1,6 @@
 // Which containers the prober should be probing right now: running instances whose spec has a
 // probe. A new container id means a new instance, so its probe workers start from scratch.
+import { podIPsOf } from './pod-ips.ts';
 import type { ProbeTarget } from '../../model/probe-observations.ts';
 import type { PodsState } from './state.ts';
 
@@ -20,7 +21,7 @@ export function probeTargets(s: PodsState): ProbeTarget[] {
         container: spec.name,
         containerId: c.current.id,
         startedAt: c.current.startedAt ?? rec.firstSeenAt,
-        podIP: rec.sandbox.ip,
+        podIP: podIPsOf(rec, s.hostIP).podIP,
         ports: (spec.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort })),
         ...(spec.livenessProbe ? { liveness: spec.livenessProbe } : {}),
         ...(spec.readinessProbe ? { readiness: spec.readinessProbe } : {}),

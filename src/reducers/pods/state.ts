@@ -1,4 +1,5 @@
 // What the node believes about each pod: folded from observations, decisions and outcomes.
+import type { ServiceLink } from '../../model/service.ts';
 import type { PressureCondition } from '../../model/eviction.ts';
 import type { PodRef } from '../../model/entry.ts';
 import type { Pod } from '../../model/pod.ts';
@@ -145,6 +146,8 @@ export interface PodsState {
   maxPods?: number;
   /** Mirror pods seen in the API, by the uid of the static pod they mirror. */
   mirrors: Record<string, { uid: string; namespace: string; name: string }>;
+  /** Services by namespace/name, for the service-link environment variables. */
+  services?: Record<string, ServiceLink>;
   /** When each pressure condition's eviction thresholds were last met, and what is in force. */
   pressureLastMet?: Partial<Record<PressureCondition, string>>;
   pressure?: PressureCondition[];

@@ -1,5 +1,6 @@
 // The pod status the kubelet reports (upstream generateAPIPodStatus / getPhase), computed purely
 // from the pod record; transition times come from the previous status or the entry's time.
+import { podIPsOf } from './pod-ips.ts';
 import type { Container } from '../../model/pod.ts';
 import { isTerminal, shouldRestart } from './sync.ts';
 import { qosClass } from './qos.ts';
@@ -9,12 +10,29 @@ import type { ContainerStateJson, ContainerStatusJson, PodConditionJson, PodStat
 
 const cid = (i: RuntimeInstance) => `containerd://${i.id}`;
 
-function terminated(i: RuntimeInstance): ContainerStateJson {
+/** Upstream MaxPodTerminationMessageLogLength: the pod's messages share 12 KiB (status_manager normalizeStatus). */
+const POD_MESSAGE_BYTES = 12 * 1024;
+
+function messageBudget(rec: PodRecord): number {
+  const n = rec.pod.spec.containers.length + (rec.pod.spec.initContainers?.length ?? 0);
+  return n > 0 ? Math.floor(POD_MESSAGE_BYTES / n) : POD_MESSAGE_BYTES;
+}
+
+/** Cut to `bytes` bytes of UTF-8, never inside a character. */
+function truncateBytes(text: string, bytes: number): string {
+  const b = Buffer.from(text);
+  if (b.length <= bytes) return text;
+  let end = bytes;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return b.subarray(0, end).toString('utf8');
+}
+
+function terminated(i: RuntimeInstance, budget: number): ContainerStateJson {
   return {
     terminated: {
       exitCode: i.exitCode ?? 0,
       reason: i.reason || (i.exitCode === 0 ? 'Completed' : 'Error'),
-      ...(i.message ? { message: i.message } : {}),
+      ...(i.message ? { message: truncateBytes(i.message, budget) } : {}),
       startedAt: i.startedAt,
       finishedAt: i.finishedAt,
       containerID: cid(i),
@@ -27,20 +45,26 @@ function containerStatus(rec: PodRecord, spec: Container, c: ContainerRecord, at
   // A pull that failed and now waits out its backoff shows as ImagePullBackOff, as upstream.
   if (c.waiting?.reason === 'ErrImagePull' && inBackoff(c.pullBackoff, at)) c = { ...c, waiting: { ...c.waiting, reason: 'ImagePullBackOff' } };
   let state: ContainerStateJson;
-  let lastState: ContainerStateJson = c.last ? terminated(c.last) : {};
-  if (!cur) state = { waiting: { reason: c.waiting?.reason ?? 'ContainerCreating', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
+  let lastState: ContainerStateJson = c.last ? terminated(c.last, messageBudget(rec)) : {};
+  // Upstream's default waiting state: PodInitializing for every container of a pod with init containers.
+  const notYet = (rec.pod.spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const reason = (r: string | undefined) => (r === undefined || r === 'ContainerCreating' ? notYet : r);
+  if (!cur) state = { waiting: { reason: reason(c.waiting?.reason), ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
   else if (cur.state === 'running') state = { running: { startedAt: cur.startedAt } };
-  else if (cur.state === 'created') state = { waiting: { reason: 'ContainerCreating' } };
+  else if (cur.state === 'created') state = { waiting: { reason: notYet } };
   else if (cur.state === 'exited' && !rec.terminating && shouldRestart(rec, c) && !isTerminal(rec)) {
     // Waiting to be restarted: the dead instance moves to lastState, as upstream shows it.
     state = { waiting: { reason: c.waiting?.reason ?? 'CrashLoopBackOff', ...(c.waiting?.message ? { message: c.waiting.message } : {}) } };
-    lastState = terminated(cur);
-  } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur);
+    lastState = terminated(cur, messageBudget(rec));
+  } else state = cur.state === 'unknown' ? { waiting: { reason: 'ContainerStatusUnknown' } } : terminated(cur, messageBudget(rec));
   const isRunning = state.running !== undefined;
   const probes = cur && c.probes?.containerId === cur.id ? c.probes : undefined;
   // started: the startup probe (if any) succeeded; ready: started and the readiness probe (if any) succeeded.
   const started = isRunning && (!spec.startupProbe || probes?.startup === 'success');
-  const ready = started && !rec.terminating && (!spec.readinessProbe || probes?.readiness === 'success');
+  // A regular init container is ready once it has completed (upstream prober_manager UpdatePodStatus).
+  const ready = c.kind === 'init'
+    ? state.terminated?.exitCode === 0
+    : started && !rec.terminating && (!spec.readinessProbe || probes?.readiness === 'success');
   return {
     name: spec.name,
     state,
@@ -108,8 +132,7 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
     cond(prev, at, 'ContainersReady', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
     cond(prev, at, 'PodScheduled', true),
   ];
-  const ip = rec.pod.spec.hostNetwork ? hostIP : rec.sandbox.ip;
-  const ips = rec.pod.spec.hostNetwork ? (hostIP ? [hostIP] : []) : (rec.sandbox.ips?.length ? rec.sandbox.ips : ip ? [ip] : []);
+  const { podIP: ip, podIPs: ips } = podIPsOf(rec, hostIP);
   return {
     phase,
     conditions,

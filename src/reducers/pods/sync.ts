@@ -1,5 +1,6 @@
 // The pod worker's sync, as a pure function: compare what the pod should be with what the runtime
 // has and what is already in flight, and return the next decisions (upstream computePodActions).
+import { podIPsOf } from './pod-ips.ts';
 import type { DecisionDraft } from '../../model/entry.ts';
 import type { Container } from '../../model/pod.ts';
 import { inBackoff, ms } from './backoff.ts';
@@ -110,11 +111,11 @@ function ensureStarted(s: PodsState, rec: PodRecord, c: ContainerRecord, spec: C
     return [backoffTimer(rec, c.name, 'crash', c.crashBackoff.until!, 'CrashLoopBackOff', `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${rec.ref.name}_${rec.ref.namespace}(${rec.ref.uid})`)];
   }
   const plan = containerPlan(rec.pod, spec, c.kind, c.nextAttempt, {
-    podIP: rec.sandbox.ip,
-    podIPs: rec.sandbox.ips,
+    ...podIPsOf(rec, s.hostIP),
     hostIP: s.hostIP,
     nodeName: s.nodeName,
     allocatable: s.allocatable,
+    ...(rec.origin === 'api' ? { services: s.services } : {}),
   }, rec.volumes.mounts ?? {});
   const reason = c.current?.state === 'created' ? 'ContainerCreatedNotStarted' : c.current ? (c.current.exitCode === 0 ? 'ContainerCompleted' : 'ContainerFailed') : c.waiting && c.waiting.reason !== RESET_WAIT ? c.waiting.reason : 'ContainerNotStarted';
   return [{
