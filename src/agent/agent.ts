@@ -36,6 +36,8 @@ import { withholdHeaders } from '../runtime/withheld-headers.ts';
 import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts';
 import { readNodeSignals } from '../adapters/fs/node-signals.ts';
 import { parseThresholds } from '../model/eviction.ts';
+import { imageGC$ } from '../streams/image-gc.ts';
+import { sandboxImageId } from '../adapters/cri/sandbox-image.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
@@ -173,6 +175,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
 
   const subs: Subscription[] = [];
+  let imageFsPath: string | undefined;
   // Operator-facing log lines for decisions and notable observations; subscribed before any source.
   subs.push(engine.entries$.subscribe((e) => {
     if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'ApiServerReachable', 'RuntimeUnreachable', 'RuntimeReachable', 'NodeHeartbeatFailed', 'NodeHeartbeatRecovered', 'PlegHealthChanged', 'StaticPodPathUnreadable'].includes(e.type)) {
@@ -198,6 +201,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid }), { name: 'csi-plugins' }));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 }), { name: 'volume-refresh' }));
   subs.push(engine.attach(evictionSignalsFor(), { name: 'eviction' }));
+  // Upstream stubs image GC out when the high threshold is 100 % and there is no maximum age.
+  if (cfg.imageGCHighThresholdPercent < 100 || (parseDurationMs(cfg.imageMaximumGCAge) ?? 0) > 0) subs.push(engine.attach(imageGCFor(), { name: 'image-gc' }));
   subs.push(engine.attach(containerLogRotation$({
     cri, now: () => clock.now(), maxBytes: parseQuantity(cfg.containerLogMaxSize) ?? 10 << 20, maxFiles: cfg.containerLogMaxFiles,
     workers: cfg.containerLogMaxWorkers, intervalMs: parseDurationMs(cfg.containerLogMonitorInterval) ?? 10_000,
@@ -230,16 +235,12 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   function evictionSignalsFor() {
     const { thresholds, errors } = parseThresholds(cfg.evictionHard);
     for (const err of errors) log.warn({ err }, 'eviction threshold ignored');
-    let imageFsPath: string | undefined;
     return evictionSignals$({
       thresholds,
       transitionMs: parseDurationMs(cfg.evictionPressureTransitionPeriod) ?? 300_000,
       clock,
       pressureInForce: () => (engine.state().node.pressure ?? []).length > 0,
-      readSignals: async () => {
-        imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
-        return readNodeSignals({ rootDir: o.rootDir, imageFsPath });
-      },
+      readSignals,
       podUsage: async () => {
         const usage: PodUsage = {};
         for (const c of await cri.listContainerStats()) {
@@ -250,6 +251,32 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
           u.diskBytes += c.writableLayer?.usedBytes ?? 0;
         }
         return usage;
+      },
+    });
+  }
+
+  /** The node's signals as the eviction manager reads them; image GC takes imagefs from here too. */
+  async function readSignals() {
+    imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
+    return readNodeSignals({ rootDir: o.rootDir, imageFsPath });
+  }
+
+  /** Image garbage collection every 5 min (upstream's ImageGCPeriod). */
+  function imageGCFor() {
+    return imageGC$({
+      clock,
+      policy: {
+        highThresholdPercent: cfg.imageGCHighThresholdPercent,
+        lowThresholdPercent: cfg.imageGCLowThresholdPercent,
+        minimumAgeMs: parseDurationMs(cfg.imageMinimumGCAge) ?? 120_000,
+        maximumAgeMs: parseDurationMs(cfg.imageMaximumGCAge) ?? 0,
+      },
+      listImages: async () => (await cri.listImages()).map((i) => ({ id: i.id, repoTags: i.repoTags, size: Number(i.size ?? 0), pinned: i.pinned })),
+      imagesInUse: async () => (await cri.listContainers()).map((c) => c.imageId || c.imageRef).filter(Boolean),
+      sandboxImage: () => sandboxImageId(cri).catch(() => undefined),
+      imageFs: async () => {
+        const fs = (await readSignals())['imagefs.available'];
+        return fs && { availableBytes: fs.available, capacityBytes: fs.capacity };
       },
     });
   }

@@ -15,6 +15,8 @@ export function effectKey(d: Entry): string {
     case 'PodStatusChanged':
     case 'PodObjectDeleteRequested':
       return `${uid}/api`;
+    case 'ImageRemoveRequested':
+      return 'images';
     case 'OrphanPodKilled':
       return `orphan/${(d.data as { podUid: string }).podUid}`;
     default:

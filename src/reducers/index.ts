@@ -3,6 +3,7 @@
 import { combineDeciders } from './combine.ts';
 import { nodeDecider as nodeConcern } from './node/index.ts';
 import { podDecider } from './pods/index.ts';
+import { imagesDecider } from './images/index.ts';
 
-export const nodeDecider = combineDeciders({ node: nodeConcern, pods: podDecider });
+export const nodeDecider = combineDeciders({ node: nodeConcern, pods: podDecider, images: imagesDecider });
 export type NodeAgentState = ReturnType<typeof nodeDecider.initialState>;
