@@ -148,6 +148,8 @@ export interface PodsState {
   /** When each pressure condition's eviction thresholds were last met, and what is in force. */
   pressureLastMet?: Partial<Record<PressureCondition, string>>;
   pressure?: PressureCondition[];
+  /** The entry (seq) of the first disk-pressure round of an episode: it reclaims images instead of evicting. */
+  diskReclaimSeq?: number;
 }
 
 export const initialPodsState = (): PodsState => ({
