@@ -37,6 +37,8 @@ import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts'
 import { readNodeSignals } from '../adapters/fs/node-signals.ts';
 import { parseThresholds } from '../model/eviction.ts';
 import { imageGC$ } from '../streams/image-gc.ts';
+import { waitShutdownGroup } from '../effects/shutdown-timer.ts';
+import { NODE_SHUTDOWN_SOURCE, shutdownGroups } from '../model/node-shutdown.ts';
 import { sandboxImageId } from '../adapters/cri/sandbox-image.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
@@ -73,6 +75,8 @@ export interface Agent {
   store: LogStore;
   /** Resolves if the node log stayed unwritable for maxLogWriteOutageMs: the caller exits non-zero. */
   halted: Promise<LogWriteOutageError>;
+  /** Announce a graceful node shutdown (`ledgerlet shutdown`, SIGUSR2). */
+  shutdown(trigger: string): Promise<{ seq: number } | { error: string }>;
   stop(): Promise<void>;
 }
 
@@ -135,6 +139,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     PodStatusChanged: (d) => patchStatus(clients, d),
     PodObjectDeleteRequested: (d) => deletePodObject(clients, d),
     ...volumeEffects(volumeDeps),
+    NodeShutdownGroupStarted: (d, ctx) => waitShutdownGroup(clock, d, ctx.signal),
   };
   if (clients) {
     effects.MirrorPodCreateRequested = (d) => createMirror(clients, o.nodeName, d);
@@ -158,7 +163,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     .then((e) => e ?? new Promise<never>(() => undefined));
   const logWritable$ = engine.logStatus$.pipe(map((st) => st.writable), distinctUntilChanged());
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
-  const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
+  const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log, shutdown: (trigger) => announceShutdown(trigger) });
   await engine.submit({
     type: 'AgentConfigured',
     source: 'agent',
@@ -255,6 +260,16 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     });
   }
 
+  /** Upstream's shutdown manager is off with a zero grace period; otherwise the announcement goes in the log. */
+  async function announceShutdown(trigger: string): Promise<{ seq: number } | { error: string }> {
+    const groups = shutdownGroups(cfg);
+    if (groups.length === 0) return { error: 'graceful node shutdown is off: shutdownGracePeriod is 0 and shutdownGracePeriodByPodPriority is empty' };
+    if (engine.state().pods.shutdown) return { error: `a node shutdown is already in progress since ${engine.state().pods.shutdown?.at}` };
+    const e = await engine.submit({ type: 'NodeShutdownRequested', source: NODE_SHUTDOWN_SOURCE, data: { trigger, groups } });
+    log.warn({ trigger, groups }, 'node shutdown announced: pods are being stopped');
+    return { seq: e.seq };
+  }
+
   /** The node's signals as the eviction manager reads them; image GC takes imagefs from here too. */
   async function readSignals() {
     imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
@@ -306,6 +321,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     engine,
     store,
     halted,
+    shutdown: announceShutdown,
     async stop() {
       clearInterval(retentionTimer);
       await health?.close();

@@ -1,5 +1,6 @@
 // What the node believes about each pod: folded from observations, decisions and outcomes.
 import type { PressureCondition } from '../../model/eviction.ts';
+import type { ShutdownGroup } from '../../model/node-shutdown.ts';
 import type { PodRef } from '../../model/entry.ts';
 import type { Pod } from '../../model/pod.ts';
 import type { ContainerState } from '../../model/runtime-observations.ts';
@@ -117,7 +118,7 @@ export interface PodRecord {
   /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
   rejected?: { reason: string; message: string };
   /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */
-  evicted?: { reason: 'Evicted'; message: string };
+  evicted?: { reason: 'Evicted' | 'Terminated'; message: string };
   /** seq of a mirror pod create/delete in flight (static pods only). */
   mirrorPending?: number;
 }
@@ -150,6 +151,8 @@ export interface PodsState {
   pressure?: PressureCondition[];
   /** The entry (seq) of the first disk-pressure round of an episode: it reclaims images instead of evicting. */
   diskReclaimSeq?: number;
+  /** A node shutdown in progress: its groups, the next group to start, when the current one ends, the pods killed. */
+  shutdown?: { at: string; groups: ShutdownGroup[]; next: number; until?: string; killed: string[] };
 }
 
 export const initialPodsState = (): PodsState => ({
