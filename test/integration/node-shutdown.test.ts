@@ -4,7 +4,8 @@
 // upstream's reason and message, and the log holds the announcement and every decision in order.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
@@ -52,9 +53,7 @@ describe('graceful node shutdown (ledgerlet shutdown, real node)', function () {
   });
 
   it('given a regular and a critical pod, when the shutdown is announced, then the regular one stops first, the critical after, both Failed/Terminated, Ready False', async () => {
-    agent = await startAgent(env);
-    rootDir = agent.rootDir;
-    await agent.stop();
+    rootDir = mkdtempSync(join(tmpdir(), 'ledgerlet-it-'));
     const config = join(rootDir, 'kubelet-shutdown.yaml');
     writeFileSync(config, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nshutdownGracePeriod: 40s\nshutdownGracePeriodCriticalPods: 20s\n');
     agent = await startAgent(env, { rootDir, extraArgs: ['--config', config] });
