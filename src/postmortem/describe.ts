@@ -73,7 +73,9 @@ export const DESCRIBE: Record<string, Describe> = {
     if (e.reason === 'DiskPressure') return `removed ${name} before evicting: ${d.signal} below ${d.threshold} (${d.usagePercent}% used)`;
     return `removed ${name}: image filesystem ${d.usagePercent}% used >= ${d.highThresholdPercent}%, ${d.bytesToFree} bytes to free to reach ${d.lowThresholdPercent}% (${d.freedBefore} freed before it)`;
   },
-  NodeShutdownStarted: (d) => `node shutting down: pods get ${d.gracePeriodSeconds ?? '?'}s, critical pods ${d.criticalGracePeriodSeconds ?? '?'}s`,
+  NodeShutdownGroupStarted: (d) => `node shutdown: stopping ${d.pods?.length ?? '?'} pods of group ${d.index} (priority from ${d.priority}) within ${d.gracePeriodSeconds}s, until ${d.until}`,
+  PodShutdownKilled: (d) => `stopping the pod for the node's shutdown (grace ${d.gracePeriodSeconds}s, group ${d.group})`,
+  NodeShutdownGroupEnded: (d) => `node shutdown: group ${d.index}'s grace period is over`,
   ContainerStartRequested: (d, e) => {
     const name = d.plan?.name;
     if (e.reason === 'ContainerNotStarted') return `started container ${name} (attempt ${d.plan?.attempt})`;
