@@ -38,6 +38,10 @@ import { withholdHeaders } from '../runtime/withheld-headers.ts';
 import { evictionSignals$, type PodUsage } from '../streams/eviction-signals.ts';
 import { readNodeSignals } from '../adapters/fs/node-signals.ts';
 import { parseThresholds } from '../model/eviction.ts';
+import { imageGC$ } from '../streams/image-gc.ts';
+import { waitShutdownGroup } from '../effects/shutdown-timer.ts';
+import { NODE_SHUTDOWN_SOURCE, shutdownGroups } from '../model/node-shutdown.ts';
+import { sandboxImageId } from '../adapters/cri/sandbox-image.ts';
 import { distinctTargets, prober$, proberHandlers } from '../streams/prober.ts';
 import { probeTargets } from '../reducers/pods/probe-targets.ts';
 import { effectKey } from './effect-keys.ts';
@@ -76,6 +80,8 @@ export interface Agent {
   store: LogStore;
   /** Resolves if the node log stayed unwritable for maxLogWriteOutageMs: the caller exits non-zero. */
   halted: Promise<LogWriteOutageError>;
+  /** Announce a graceful node shutdown (`ledgerlet shutdown`, SIGUSR2). */
+  shutdown(trigger: string): Promise<{ seq: number } | { error: string }>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +144,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     PodStatusChanged: (d) => patchStatus(clients, d),
     PodObjectDeleteRequested: (d) => deletePodObject(clients, d),
     ...volumeEffects(volumeDeps),
+    NodeShutdownGroupStarted: (d, ctx) => waitShutdownGroup(clock, d, ctx.signal),
   };
   if (clients) {
     effects.MirrorPodCreateRequested = (d) => createMirror(clients, o.nodeName, d);
@@ -161,7 +168,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     .then((e) => e ?? new Promise<never>(() => undefined));
   const logWritable$ = engine.logStatus$.pipe(map((st) => st.writable), distinctUntilChanged());
   // The postmortem commands read the log through this socket while the agent holds LevelDB's lock.
-  const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log });
+  const localApi = await serveLocalApi({ store, engine, socketPath: join(o.rootDir, LOCAL_API_SOCKET), logger: log, shutdown: (trigger) => announceShutdown(trigger) });
   await engine.submit({
     type: 'AgentConfigured',
     source: 'agent',
@@ -178,6 +185,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   });
 
   const subs: Subscription[] = [];
+  let imageFsPath: string | undefined;
   // Operator-facing log lines for decisions and notable observations; subscribed before any source.
   subs.push(engine.entries$.subscribe((e) => {
     if (e.kind !== 'observation' || ['ManifestRejected', 'PodRejected', 'ApiServerUnreachable', 'ApiServerReachable', 'RuntimeUnreachable', 'RuntimeReachable', 'NodeHeartbeatFailed', 'NodeHeartbeatRecovered', 'PlegHealthChanged', 'StaticPodPathUnreadable'].includes(e.type)) {
@@ -203,6 +211,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid }), { name: 'csi-plugins' }));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 }), { name: 'volume-refresh' }));
   subs.push(engine.attach(evictionSignalsFor(), { name: 'eviction' }));
+  // Upstream stubs image GC out when the high threshold is 100 % and there is no maximum age.
+  if (cfg.imageGCHighThresholdPercent < 100 || (parseDurationMs(cfg.imageMaximumGCAge) ?? 0) > 0) subs.push(engine.attach(imageGCFor(), { name: 'image-gc' }));
   subs.push(engine.attach(containerLogRotation$({
     cri, now: () => clock.now(), maxBytes: parseQuantity(cfg.containerLogMaxSize) ?? 10 << 20, maxFiles: cfg.containerLogMaxFiles,
     workers: cfg.containerLogMaxWorkers, intervalMs: parseDurationMs(cfg.containerLogMonitorInterval) ?? 10_000,
@@ -236,16 +246,12 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   function evictionSignalsFor() {
     const { thresholds, errors } = parseThresholds(cfg.evictionHard);
     for (const err of errors) log.warn({ err }, 'eviction threshold ignored');
-    let imageFsPath: string | undefined;
     return evictionSignals$({
       thresholds,
       transitionMs: parseDurationMs(cfg.evictionPressureTransitionPeriod) ?? 300_000,
       clock,
       pressureInForce: () => (engine.state().node.pressure ?? []).length > 0,
-      readSignals: async () => {
-        imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
-        return readNodeSignals({ rootDir: o.rootDir, imageFsPath });
-      },
+      readSignals,
       podUsage: async () => {
         const usage: PodUsage = {};
         for (const c of await cri.listContainerStats()) {
@@ -256,6 +262,42 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
           u.diskBytes += c.writableLayer?.usedBytes ?? 0;
         }
         return usage;
+      },
+    });
+  }
+
+  /** Upstream's shutdown manager is off with a zero grace period; otherwise the announcement goes in the log. */
+  async function announceShutdown(trigger: string): Promise<{ seq: number } | { error: string }> {
+    const groups = shutdownGroups(cfg);
+    if (groups.length === 0) return { error: 'graceful node shutdown is off: shutdownGracePeriod is 0 and shutdownGracePeriodByPodPriority is empty' };
+    if (engine.state().pods.shutdown) return { error: `a node shutdown is already in progress since ${engine.state().pods.shutdown?.at}` };
+    const e = await engine.submit({ type: 'NodeShutdownRequested', source: NODE_SHUTDOWN_SOURCE, data: { trigger, groups } });
+    log.warn({ trigger, groups }, 'node shutdown announced: pods are being stopped');
+    return { seq: e.seq };
+  }
+
+  /** The node's signals as the eviction manager reads them; image GC takes imagefs from here too. */
+  async function readSignals() {
+    imageFsPath ??= (await cri.imageFsInfo().catch(() => undefined))?.imageFilesystems[0]?.mountpoint || undefined;
+    return readNodeSignals({ rootDir: o.rootDir, imageFsPath });
+  }
+
+  /** Image garbage collection every 5 min (upstream's ImageGCPeriod). */
+  function imageGCFor() {
+    return imageGC$({
+      clock,
+      policy: {
+        highThresholdPercent: cfg.imageGCHighThresholdPercent,
+        lowThresholdPercent: cfg.imageGCLowThresholdPercent,
+        minimumAgeMs: parseDurationMs(cfg.imageMinimumGCAge) ?? 120_000,
+        maximumAgeMs: parseDurationMs(cfg.imageMaximumGCAge) ?? 0,
+      },
+      listImages: async () => (await cri.listImages()).map((i) => ({ id: i.id, repoTags: i.repoTags, size: Number(i.size ?? 0), pinned: i.pinned })),
+      imagesInUse: async () => (await cri.listContainers()).map((c) => c.imageId || c.imageRef).filter(Boolean),
+      sandboxImage: () => sandboxImageId(cri).catch(() => undefined),
+      imageFs: async () => {
+        const fs = (await readSignals())['imagefs.available'];
+        return fs && { availableBytes: fs.available, capacityBytes: fs.capacity };
       },
     });
   }
@@ -298,6 +340,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     engine,
     store,
     halted,
+    shutdown: announceShutdown,
     async stop() {
       clearInterval(retentionTimer);
       await health?.close();

@@ -14,6 +14,8 @@ export const DESTRUCTIVE_DECISIONS: ReadonlySet<string> = new Set([
   'PodObjectDeleteRequested',
   'MirrorPodDeleteRequested',
   'PodEvicted',
+  'PodShutdownKilled',
+  'ImageRemoveRequested',
 ]);
 
 export const isDestructive = (d: Entry): boolean => DESTRUCTIVE_DECISIONS.has(d.type);

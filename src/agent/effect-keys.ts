@@ -15,6 +15,10 @@ export function effectKey(d: Entry): string {
     case 'PodStatusChanged':
     case 'PodObjectDeleteRequested':
       return `${uid}/api`;
+    case 'NodeShutdownGroupStarted':
+      return `timer/${d.seq}`;
+    case 'ImageRemoveRequested':
+      return 'images';
     case 'OrphanPodKilled':
       return `orphan/${(d.data as { podUid: string }).podUid}`;
     default:

@@ -2,6 +2,7 @@
 // manager defines them: a threshold is a quantity ("100Mi") or a percentage of capacity ("10%"),
 // and it is met when the signal's available amount falls below it. Pure: the signals stream and
 // the reducers both use it, so a replay reaches the same verdicts.
+import * as t from 'io-ts';
 import { parseQuantity } from './quantity.ts';
 
 export const SIGNALS = ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'] as const;
@@ -45,6 +46,16 @@ export interface EvictionSignalsData {
   transitionMs: number;
   pods?: PodUsage;
 }
+
+/** The EvictionSignalsObserved payload as a codec, for reducers that read it without a cast. */
+export const EvictionSignalsCodec = t.intersection([
+  t.type({
+    observed: t.partial(Object.fromEntries(SIGNALS.map((k) => [k, t.type({ available: t.number, capacity: t.number })])) as Record<EvictionSignal, t.TypeC<{ available: t.NumberC; capacity: t.NumberC }>>),
+    thresholds: t.array(t.type({ signal: t.keyof(Object.fromEntries(SIGNALS.map((k) => [k, null])) as Record<EvictionSignal, null>), value: t.string })),
+    transitionMs: t.number,
+  }),
+  t.partial({ pods: t.record(t.string, t.type({ memoryBytes: t.number, diskBytes: t.number })) }),
+], 'EvictionSignalsObserved');
 
 export interface Threshold {
   signal: EvictionSignal;

@@ -9,7 +9,6 @@ export const SETTINGS_NOT_ACTED_ON: Readonly<Record<string, string>> = {
   registryPullQPS: 'image pulls are not rate-limited',
   imagePullProgressDeadline: 'a pull is bounded by runtimeRequestTimeout only',
   podPidsLimit: 'no pids limit is set on pod cgroups',
-  shutdownGracePeriod: 'no graceful node shutdown: pods keep running when the agent stops',
   nodeStatusUpdateFrequency: 'the Lease is renewed every nodeLeaseDurationSeconds/4 and the status re-posted every nodeStatusReportFrequency',
   cgroupRoot: 'pod cgroups are always under /kubepods',
   cgroupsPerQOS: 'pod cgroups are always per QoS class',

@@ -102,6 +102,12 @@ const Fields = {
   containerLogMaxWorkers: t.number,
   containerLogMonitorInterval: Duration,
   shutdownGracePeriod: Duration,
+  shutdownGracePeriodCriticalPods: Duration,
+  shutdownGracePeriodByPodPriority: t.array(t.type({ priority: t.number, shutdownGracePeriodSeconds: t.number })),
+  imageGCHighThresholdPercent: t.number,
+  imageGCLowThresholdPercent: t.number,
+  imageMinimumGCAge: Duration,
+  imageMaximumGCAge: Duration,
 };
 
 export const KubeletConfigurationFile = t.exact(t.partial(Fields), 'KubeletConfiguration');
@@ -163,6 +169,12 @@ export const kubeletConfigDefaults: KubeletConfiguration = {
   containerLogMaxWorkers: 1,
   containerLogMonitorInterval: '10s',
   shutdownGracePeriod: '0s',
+  shutdownGracePeriodCriticalPods: '0s',
+  shutdownGracePeriodByPodPriority: [],
+  imageGCHighThresholdPercent: 85,
+  imageGCLowThresholdPercent: 80,
+  imageMinimumGCAge: '2m',
+  imageMaximumGCAge: '0s',
 };
 
 /** Parse a --config file's text; problems name the field. An empty file gives the defaults. */
@@ -188,6 +200,10 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
   if (r.right.readOnlyPort !== undefined && !(Number.isInteger(r.right.readOnlyPort) && r.right.readOnlyPort >= 0 && r.right.readOnlyPort < 65536)) {
     return left([`readOnlyPort: not a port number (0 turns it off): ${r.right.readOnlyPort}`]);
   }
+  const gcProblem = imageGCProblem({ ...kubeletConfigDefaults, ...r.right });
+  if (gcProblem) return left([gcProblem]);
+  const shutdownProblem = shutdownProblemOf({ ...kubeletConfigDefaults, ...r.right });
+  if (shutdownProblem) return left([shutdownProblem]);
   if (r.right.nodeLeaseDurationSeconds !== undefined && r.right.nodeLeaseDurationSeconds <= 0) {
     return left(['nodeLeaseDurationSeconds: must be greater than 0']);
   }
@@ -204,4 +220,28 @@ export function parseKubeletConfig(text: string): Either<string[], KubeletConfig
     },
     authorization: { mode: az.mode ?? d.authorization.mode, webhook: { ...d.authorization.webhook, ...az.webhook } },
   });
+}
+
+/** Upstream's validation of the image GC settings (pkg/kubelet/apis/config/validation). */
+function imageGCProblem(c: Pick<KubeletConfiguration, 'imageGCHighThresholdPercent' | 'imageGCLowThresholdPercent' | 'imageMinimumGCAge' | 'imageMaximumGCAge'>): string | undefined {
+  const hi = c.imageGCHighThresholdPercent;
+  const lo = c.imageGCLowThresholdPercent;
+  if (hi < 0 || hi > 100) return `imageGCHighThresholdPercent: ${hi} must be between 0 and 100`;
+  if (lo < 0 || lo > 100) return `imageGCLowThresholdPercent: ${lo} must be between 0 and 100`;
+  if (lo >= hi) return `imageGCLowThresholdPercent: ${lo} must be less than imageGCHighThresholdPercent ${hi}`;
+  const max = parseDurationMs(c.imageMaximumGCAge) ?? 0;
+  const min = parseDurationMs(c.imageMinimumGCAge) ?? 0;
+  if (max !== 0 && max <= min) return `imageMaximumGCAge: ${c.imageMaximumGCAge} must be greater than imageMinimumGCAge ${c.imageMinimumGCAge}`;
+  return undefined;
+}
+
+/** Upstream's validation of the graceful shutdown settings. */
+function shutdownProblemOf(c: Pick<KubeletConfiguration, 'shutdownGracePeriod' | 'shutdownGracePeriodCriticalPods' | 'shutdownGracePeriodByPodPriority'>): string | undefined {
+  const period = parseDurationMs(c.shutdownGracePeriod) ?? 0;
+  const critical = parseDurationMs(c.shutdownGracePeriodCriticalPods) ?? 0;
+  if (period < 0 || critical < 0) return 'shutdownGracePeriod, shutdownGracePeriodCriticalPods: must not be negative';
+  if (critical > period) return `shutdownGracePeriodCriticalPods: ${c.shutdownGracePeriodCriticalPods} must not exceed shutdownGracePeriod ${c.shutdownGracePeriod}`;
+  if (c.shutdownGracePeriodByPodPriority.length && (period > 0 || critical > 0)) return 'shutdownGracePeriodByPodPriority: cannot be combined with shutdownGracePeriod or shutdownGracePeriodCriticalPods';
+  if (c.shutdownGracePeriodByPodPriority.some((p) => p.shutdownGracePeriodSeconds < 0)) return 'shutdownGracePeriodByPodPriority: shutdownGracePeriodSeconds must not be negative';
+  return undefined;
 }

@@ -63,8 +63,22 @@ export const DESCRIBE: Record<string, Describe> = {
     const parts = Object.entries((d.observed ?? {}) as D).map(([k, v]) => `${k} ${v.available}/${v.capacity}`);
     return `eviction signals: ${parts.join(', ')} (thresholds ${((d.thresholds ?? []) as D[]).map((t) => `${t.signal}<${t.value}`).join(', ')})`;
   },
+  ImagesObserved: (d) => `images: ${d.images?.length ?? '?'} on the runtime, ${d.inUse?.length ?? '?'} in use; image filesystem ${d.imageFs?.availableBytes}/${d.imageFs?.capacityBytes} bytes available (GC at ${d.policy?.highThresholdPercent}% down to ${d.policy?.lowThresholdPercent}%)`,
+  ImageRemoved: (d) => `image ${short(String(d.id ?? '').replace(/^sha256:/, ''))} removed`,
+  ImageRemoveFailed: (d) => `image ${short(String(d.id ?? '').replace(/^sha256:/, ''))} not removed: ${d.error}`,
+  NodeShutdownRequested: (d) => `node shutdown announced (${d.trigger ?? '?'})`,
 
   // decisions: what the node did, and why is in the reason (see reasons.ts)
+  ImageRemoveRequested: (d, e) => {
+    const img = d.image ?? {};
+    const name = `image ${(img.repoTags ?? [])[0] ?? short(String(img.id ?? '').replace(/^sha256:/, ''))} (${img.size} bytes, last used ${d.lastUsed ?? 'never'})`;
+    if (e.reason === 'ImageUnusedBeyondMaximumAge') return `removed ${name}: unused longer than imageMaximumGCAge`;
+    if (e.reason === 'DiskPressure') return `removed ${name} before evicting: ${d.signal} below ${d.threshold} (${d.usagePercent}% used)`;
+    return `removed ${name}: image filesystem ${d.usagePercent}% used >= ${d.highThresholdPercent}%, ${d.bytesToFree} bytes to free to reach ${d.lowThresholdPercent}% (${d.freedBefore} freed before it)`;
+  },
+  NodeShutdownGroupStarted: (d) => `node shutdown: stopping ${d.pods?.length ?? '?'} pods of group ${d.index} (priority from ${d.priority}) within ${d.gracePeriodSeconds}s, until ${d.until}`,
+  PodShutdownKilled: (d) => `stopping the pod for the node's shutdown (grace ${d.gracePeriodSeconds}s, group ${d.group})`,
+  NodeShutdownGroupEnded: (d) => `node shutdown: group ${d.index}'s grace period is over`,
   ContainerStartRequested: (d, e) => {
     const name = d.plan?.name;
     if (e.reason === 'ContainerNotStarted') return `started container ${name} (attempt ${d.plan?.attempt})`;

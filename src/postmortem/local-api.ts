@@ -21,6 +21,8 @@ export interface LocalApiOptions {
   engine?: { state(): unknown };
   /** Told when the socket cannot be served (the agent runs on without it). */
   logger?: { warn(obj: object, msg: string): void };
+  /** POST /shutdown (`ledgerlet shutdown`): announce a graceful node shutdown; resolves to the seq logged. */
+  shutdown?: (trigger: string) => Promise<{ seq: number } | { error: string }>;
 }
 
 export interface LocalApi {
@@ -60,8 +62,13 @@ export async function serveLocalApi(o: LocalApiOptions): Promise<LocalApi> {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://ledgerlet');
-      if (req.method !== 'GET') return send(res, 405, { error: 'read-only endpoint: GET only' });
       const path = url.pathname;
+      // The one write: the non-systemd trigger of a graceful node shutdown (the socket is 0600).
+      if (req.method === 'POST' && path === '/shutdown' && o.shutdown) {
+        const r = await o.shutdown('cli');
+        return send(res, 'error' in r ? 409 : 200, r);
+      }
+      if (req.method !== 'GET') return send(res, 405, { error: 'read-only endpoint: GET only' });
       if (path === '/horizon') return send(res, 200, await source.bounds());
       if (path === '/pods') return send(res, 200, await source.pods());
       if (path === '/seq') {

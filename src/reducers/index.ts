@@ -6,7 +6,8 @@ import { nodeDecider as nodeConcern } from './node/index.ts';
 import { podDecider } from './pods/index.ts';
 import { RULES_VERSION } from './rules-version.ts';
 import { versionedDecider } from './rules.ts';
+import { imagesDecider } from './images/index.ts';
 
-const combined = combineDeciders({ node: nodeConcern, pods: podDecider });
+const combined = combineDeciders({ node: nodeConcern, pods: podDecider, images: imagesDecider });
 export const nodeDecider = versionedDecider(combined, RULES_VERSION);
 export type NodeAgentState = ReturnType<typeof combined.initialState>;

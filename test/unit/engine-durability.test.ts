@@ -74,12 +74,12 @@ describe('engine: durable destructive decisions', () => {
 describe('the node\'s destructive decisions', () => {
   const d = (type: string): Entry => ({ v: 1, seq: 1, at: '2024-03-01T12:00:00.000Z', kind: 'decision', type, source: 'engine', data: {} });
   it('are the kills, removals and deletions, not starts, status reports or timers', () => {
-    for (const t of ['ContainerKilled', 'PodSandboxKilled', 'OrphanPodKilled', 'PodRuntimeCleanupRequested', 'PodVolumesTearDownRequested', 'PodObjectDeleteRequested', 'MirrorPodDeleteRequested', 'PodEvicted']) {
+    for (const t of ['ContainerKilled', 'PodSandboxKilled', 'OrphanPodKilled', 'PodRuntimeCleanupRequested', 'PodVolumesTearDownRequested', 'PodObjectDeleteRequested', 'MirrorPodDeleteRequested', 'PodEvicted', 'PodShutdownKilled', 'ImageRemoveRequested']) {
       expect(isDestructive(d(t)), t).to.equal(true);
     }
-    for (const t of ['ContainerStartRequested', 'PodSandboxRequested', 'PodStatusChanged', 'RestartBackedOff', 'PodVolumesSetUpRequested', 'MirrorPodCreateRequested', 'NodeStatusChanged']) {
+    for (const t of ['ContainerStartRequested', 'PodSandboxRequested', 'PodStatusChanged', 'RestartBackedOff', 'PodVolumesSetUpRequested', 'MirrorPodCreateRequested', 'NodeStatusChanged', 'NodeShutdownGroupStarted']) {
       expect(isDestructive(d(t)), t).to.equal(false);
     }
-    expect(DESTRUCTIVE_DECISIONS.size).to.equal(8);
+    expect(DESTRUCTIVE_DECISIONS.size).to.equal(10);
   });
 });

@@ -74,6 +74,11 @@ export class CriClient {
     return this.rt('Status', { verbose: false }, C.StatusResponse, opts.timeoutMs);
   }
 
+  /** The runtime's verbose status info (free-form; containerd puts its CRI config under `config`). */
+  statusInfo(opts: CallOptions = {}): Promise<Record<string, string>> {
+    return this.rt('Status', { verbose: true }, C.StatusInfoResponse, opts.timeoutMs);
+  }
+
   /** Returns the sandbox id. */
   runPodSandbox(config: PodSandboxConfig, runtimeHandler = '', opts: CallOptions = {}): Promise<string> {
     return this.rt('RunPodSandbox', { config, runtimeHandler }, C.RunPodSandboxResponse, opts.timeoutMs);

@@ -136,6 +136,9 @@ export interface RuntimeStatus {
   handlers: string[];
 }
 
+/** Status with verbose: the runtime's free-form info (containerd: `config` holds its CRI config as JSON). */
+export const StatusInfoResponse = mapped('StatusInfoResponse', t.type({ info: t.union([t.null, StringMap]) }), (r) => r.info ?? {});
+
 export const StatusResponse = mapped(
   'StatusResponse',
   t.type({

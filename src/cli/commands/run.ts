@@ -142,6 +142,8 @@ export function register(program: Command): void {
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+        // Where no systemd-logind announces the shutdown: SIGUSR2 (or `ledgerlet shutdown`) does.
+        process.on('SIGUSR2', () => void agent.shutdown('signal').then((r) => ('error' in r ? logger.warn({ err: r.error }, 'node shutdown not started') : undefined)));
         // A log that stays unwritable: exit non-zero so the supervisor restarts the agent (pods keep running).
         void agent.halted.then((err) => {
           logger.fatal({ err: err.message }, 'node log not writable for too long; exiting so the supervisor restarts ledgerlet');

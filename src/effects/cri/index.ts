@@ -3,6 +3,7 @@ import type { EffectHandlers } from '../effect.ts';
 import { waitBackoff } from '../timers.ts';
 import { cleanupPod, killOrphan } from './cleanup.ts';
 import { killContainer } from './container-kill.ts';
+import { removeImage } from './image-remove.ts';
 import { startContainer } from './container-start.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 import { runSandbox, stopSandbox } from './sandbox.ts';
@@ -15,6 +16,7 @@ export function runtimeEffects(deps: RuntimeEffectDeps): EffectHandlers {
     ContainerKilled: (d) => killContainer(deps, d),
     PodRuntimeCleanupRequested: (d) => cleanupPod(deps, d),
     OrphanPodKilled: (d) => killOrphan(deps, d),
+    ImageRemoveRequested: (d) => removeImage(deps, d),
     RestartBackedOff: (d, ctx) => waitBackoff(deps.clock, d, ctx.signal),
   };
 }

@@ -2,6 +2,7 @@
 // (Ready follows the runtime and PLEG health, as upstream's runtime and PLEG health checks).
 import type { DecisionDraft, Entry } from '../../model/entry.ts';
 import type { Decider } from '../decider.ts';
+import { SHUTDOWN_NOT_READY_MESSAGE } from '../../model/node-shutdown.ts';
 import { foldPressure, type EvictionSignalsData, type PressureCondition } from '../../model/eviction.ts';
 
 export interface NodeCondition {
@@ -28,6 +29,8 @@ export interface NodeState {
   pressureLastMet?: Partial<Record<PressureCondition, string>>;
   /** Pressure conditions in force (True). */
   pressure?: PressureCondition[];
+  /** A node shutdown was announced (NodeShutdownRequested): Ready stays False. */
+  shuttingDown?: boolean;
 }
 
 export const initialNodeState = (): NodeState => ({
@@ -41,9 +44,11 @@ export const initialNodeState = (): NodeState => ({
 });
 
 function computeConditions(s: NodeState, at: string): NodeCondition[] {
-  const ready = s.runtimeReachable && s.plegHealthy;
+  const ready = s.runtimeReachable && s.plegHealthy && !s.shuttingDown;
   const readyReason = ready ? 'KubeletReady' : 'KubeletNotReady';
-  const readyMessage = ready ? 'kubelet is posting ready status' : !s.runtimeReachable ? 'container runtime is down' : 'PLEG is not healthy';
+  // Upstream joins the errors of its health checks; the shutdown manager's reads "node is shutting down".
+  const errors = [!s.runtimeReachable && 'container runtime is down', !s.plegHealthy && 'PLEG is not healthy', s.shuttingDown && SHUTDOWN_NOT_READY_MESSAGE].filter(Boolean);
+  const readyMessage = ready ? 'kubelet is posting ready status' : errors.join(', ');
   const on = (c: PressureCondition) => (s.pressure ?? []).includes(c);
   // Upstream's reasons and messages for the pressure conditions.
   const want: Array<Omit<NodeCondition, 'lastTransitionTime'>> = [
@@ -78,7 +83,7 @@ function evolveNode(s: NodeState, e: Entry): NodeState {
   }
   switch (e.type) {
     case 'AgentStarted':
-      n = { ...s, registrationPending: undefined, reportPending: undefined, registered: false, reported: undefined, apiReachable: false };
+      n = { ...s, registrationPending: undefined, reportPending: undefined, registered: false, reported: undefined, apiReachable: false, shuttingDown: undefined };
       break;
     case 'AgentConfigured': {
       const d = e.data as { nodeName: string; standalone: boolean };
@@ -101,6 +106,9 @@ function evolveNode(s: NodeState, e: Entry): NodeState {
       break;
     case 'ApiServerUnreachable':
       n = { ...s, apiReachable: false };
+      break;
+    case 'NodeShutdownRequested':
+      n = { ...s, shuttingDown: true };
       break;
     case 'EvictionSignalsObserved':
       n = { ...s, ...foldPressure(s.pressureLastMet, e.data as EvictionSignalsData, e.at) };

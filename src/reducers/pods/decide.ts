@@ -8,6 +8,7 @@ import { decideMirror } from './mirror.ts';
 import { onDecision } from './evolve-intents.ts';
 import type { PodRecord, PodsState } from './state.ts';
 import { decideEviction } from './eviction.ts';
+import { decideShutdown } from './shutdown.ts';
 
 /** Entries after which every pod is looked at again. */
 const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted', 'StaticPodsListed', 'ApiServerReachable', 'NodeRegistered']);
@@ -15,8 +16,9 @@ const NODE_WIDE = new Set(['RuntimeRelisted', 'AgentConfigured', 'PodsRelisted',
 export function decidePods(s: PodsState, e: Entry): DecisionDraft[] {
   if (!s.runtimeSynced) return [];
   if (e.type === 'EvictionSignalsObserved') return evict(s, e);
-  const uids = NODE_WIDE.has(e.type) ? Object.keys(s.pods).sort() : e.pod?.uid && s.pods[e.pod.uid] ? [e.pod.uid] : [];
-  const out: DecisionDraft[] = [];
+  const out: DecisionDraft[] = shutdownStep(s, e);
+  const killed = new Set(out.filter((d) => d.type === 'PodShutdownKilled').map((d) => d.pod?.uid));
+  const uids = (NODE_WIDE.has(e.type) ? Object.keys(s.pods).sort() : e.pod?.uid && s.pods[e.pod.uid] ? [e.pod.uid] : []).filter((uid) => !killed.has(uid));
   for (const uid of uids) out.push(...decideForPod(s, s.pods[uid], e));
   if (s.sourcesSynced.api && s.sourcesSynced.file && (NODE_WIDE.has(e.type) || e.type === 'ContainerStateChanged')) {
     for (const o of Object.values(s.orphans).sort((a, b) => a.podUid.localeCompare(b.podUid))) {
@@ -32,6 +34,21 @@ function evict(s: PodsState, e: Entry): DecisionDraft[] {
   if (!d || !d.pod) return [];
   const rec = withDecisions(s, s.pods[d.pod.uid], [d], e.at);
   return [d, ...decideForPod({ ...s, pods: { ...s.pods, [rec.ref.uid]: rec } }, rec, e)];
+}
+
+/** The next shutdown group, and at once what it means for each of its pods: kills and Failed status. */
+function shutdownStep(s: PodsState, e: Entry): DecisionDraft[] {
+  const ds = decideShutdown(s, e);
+  const out: DecisionDraft[] = [];
+  let tmp = s;
+  for (const d of ds) {
+    out.push(d);
+    if (!d.pod) continue;
+    const rec = withDecisions(tmp, tmp.pods[d.pod.uid], [d], e.at);
+    tmp = { ...tmp, pods: { ...tmp.pods, [rec.ref.uid]: rec } };
+    out.push(...decideForPod(tmp, rec, e));
+  }
+  return out;
 }
 
 function withDecisions(s: PodsState, rec: PodRecord, ds: DecisionDraft[], at: string): PodRecord {

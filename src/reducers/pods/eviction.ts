@@ -15,7 +15,12 @@ import { isTerminal } from './sync.ts';
 import type { PodRecord, PodsState } from './state.ts';
 
 export function onEvictionSignals(s: PodsState, e: Entry): PodsState {
-  return { ...s, ...foldPressure(s.pressureLastMet, e.data as EvictionSignalsData, e.at) };
+  const d = e.data as EvictionSignalsData;
+  const diskMet = metThresholds(d.thresholds, d.observed).some((m) => CONDITION_OF[m.signal] === 'DiskPressure');
+  // Upstream reclaims node-level resources (unused images) before it evicts for disk pressure:
+  // the first round of a disk-pressure episode is the images reducer's, evictions start at the next.
+  const reclaim = diskMet && !(s.pressure ?? []).includes('DiskPressure') ? { diskReclaimSeq: e.seq } : {};
+  return { ...s, ...foldPressure(s.pressureLastMet, d, e.at), ...reclaim };
 }
 
 /** The pod admission refuses under the pressure in force, with upstream's reason and message. */
@@ -42,6 +47,7 @@ export function decideEviction(s: PodsState, e: Entry): DecisionDraft | undefine
   const candidates = pods.filter((r) => r.origin === 'api' && !r.terminating && !r.rejected && !r.evicted && !r.goneFromSource && !isTerminal(r));
   if (candidates.length === 0) return undefined;
   const m = met[0];
+  if (CONDITION_OF[m.signal] === 'DiskPressure' && s.diskReclaimSeq === e.seq) return undefined;
   const victim = rank(candidates, m, d)[0];
   return {
     type: 'PodEvicted',

@@ -6,6 +6,7 @@ import { afterFailure, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, ms } from './backoff.
 export const FAILURE_KILLS = new Set(['LivenessProbeFailed', 'StartupProbeFailed']);
 import type { ContainerPlan } from './plans.ts';
 import { startTerminating, updateContainer, updatePod } from './records.ts';
+import { PodShutdownKilled, SHUTDOWN_POD_REASON } from '../../model/node-shutdown.ts';
 import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
 import type { PodStatus } from './status-types.ts';
 
@@ -57,6 +58,10 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
       case 'PodEvicted':
         // Hard eviction: no grace period, as upstream for hard thresholds.
         return { ...startTerminating(rec, e.at, 'Evicted', 0), evicted: { reason: 'Evicted', message: d.message as string } };
+      case 'PodShutdownKilled':
+        // Graceful node shutdown: the group's grace period, then Failed / Terminated as upstream.
+        if (!PodShutdownKilled.is(d)) return rec;
+        return { ...startTerminating(rec, e.at, 'NodeShutdown', d.gracePeriodSeconds), evicted: { reason: SHUTDOWN_POD_REASON, message: d.message } };
       default:
         return rec;
     }

@@ -6,6 +6,7 @@ import type { PodRecord, PodsState } from './state.ts';
 
 import { isTerminal } from './sync.ts';
 import { pressureRejection } from './eviction.ts';
+import { shutdownRejection } from './shutdown.ts';
 import { MIRROR_ANNOTATION, forgetMirror, onMirrorObserved, pruneMirrors } from './mirror.ts';
 
 export function onPodObserved(s: PodsState, e: Entry): PodsState {
@@ -27,7 +28,7 @@ export function onPodObserved(s: PodsState, e: Entry): PodsState {
 /** Upstream's admission check on pod count: beyond maxPods a new pod is refused (OutOfpods). */
 function admit(s: PodsState, rec: PodRecord): PodRecord {
   // Under node pressure new pods are refused as upstream's eviction admission handler does.
-  const pressured = rec.origin === 'api' ? pressureRejection(s, rec) : undefined;
+  const pressured = shutdownRejection(s) ?? (rec.origin === 'api' ? pressureRejection(s, rec) : undefined);
   if (pressured) return { ...rec, rejected: pressured };
   if (s.maxPods === undefined) return rec;
   const active = Object.values(s.pods).filter((p) => !p.rejected && !p.terminating && !p.goneFromSource && !isTerminal(p)).length;

@@ -3,6 +3,7 @@ import type { Entry } from '../../model/entry.ts';
 import { onPodGoneFromSource, onPodObserved, onSourceListed } from './evolve-sources.ts';
 import { onContainerRemoved, onContainerStateChanged, onRuntimeRelisted, onSandboxRemoved, onSandboxStateChanged } from './evolve-runtime.ts';
 import { onDecision, onOutcome } from './evolve-intents.ts';
+import { onShutdownEntry } from './shutdown.ts';
 import { onProbeFailed, onProbeResultChanged } from './evolve-probes.ts';
 import type { PodsState } from './state.ts';
 import { onEvictionSignals } from './eviction.ts';
@@ -19,10 +20,13 @@ export interface AgentConfigured {
 }
 
 export function evolvePods(s: PodsState, e: Entry): PodsState {
+  if (e.type === 'NodeShutdownRequested' || e.type === 'NodeShutdownGroupStarted') return onShutdownEntry(s, e);
   if (e.kind === 'decision') return onDecision(s, e);
   if (e.kind === 'outcome') return onOutcome(s, e);
   switch (e.type) {
     case 'AgentStarted': {
+      // A shutdown does not outlive the agent: after a start (a reboot, most often) pods are admitted again.
+      if (s.shutdown) s = { ...s, shutdown: undefined };
       // Everything in flight when the agent stopped is re-checked against a fresh relist.
       const listed = (e.data as { unfinished?: { seq: number; type?: string; pod?: { uid: string } }[] }).unfinished ?? [];
       const unfinished = new Set(listed.map((u) => u.seq));

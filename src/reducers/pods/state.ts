@@ -1,6 +1,7 @@
 // What the node believes about each pod: folded from observations, decisions and outcomes.
 import type { ServiceLink } from '../../model/service.ts';
 import type { PressureCondition } from '../../model/eviction.ts';
+import type { ShutdownGroup } from '../../model/node-shutdown.ts';
 import type { PodRef } from '../../model/entry.ts';
 import type { Pod } from '../../model/pod.ts';
 import type { ContainerState } from '../../model/runtime-observations.ts';
@@ -118,7 +119,7 @@ export interface PodRecord {
   /** Admission refused the pod (reason, message): it never runs and reports Failed, as upstream. */
   rejected?: { reason: string; message: string };
   /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */
-  evicted?: { reason: 'Evicted'; message: string };
+  evicted?: { reason: 'Evicted' | 'Terminated'; message: string };
   /** seq of a mirror pod create/delete in flight (static pods only). */
   mirrorPending?: number;
 }
@@ -151,6 +152,10 @@ export interface PodsState {
   /** When each pressure condition's eviction thresholds were last met, and what is in force. */
   pressureLastMet?: Partial<Record<PressureCondition, string>>;
   pressure?: PressureCondition[];
+  /** The entry (seq) of the first disk-pressure round of an episode: it reclaims images instead of evicting. */
+  diskReclaimSeq?: number;
+  /** A node shutdown in progress: its groups, the next group to start, when the current one ends, the pods killed. */
+  shutdown?: { at: string; groups: ShutdownGroup[]; next: number; until?: string; killed: string[] };
 }
 
 export const initialPodsState = (): PodsState => ({

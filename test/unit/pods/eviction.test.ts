@@ -110,3 +110,31 @@ describe('eviction (reducers)', () => {
     expect(s.pod('later-be').rejected).to.equal(undefined);
   });
 });
+
+describe('disk pressure: images first, then pods (reducers combined)', () => {
+  const disk = (available: number) => ({
+    observed: { 'memory.available': { available: 4 * GiB, capacity: 8 * GiB }, 'nodefs.available': { available, capacity: 100 * GiB } },
+    thresholds, transitionMs: 300_000, pods: { be: { memoryBytes: 0, diskBytes: GiB } },
+  });
+
+  it('given nodefs below its threshold and an unused image, then the first round removes the image and evicts nobody; the next round evicts', () => {
+    const s = readyNode();
+    s.observe('NodeRegistered', {});
+    runPod(s, 'be');
+    s.observe('ImagesObserved', {
+      images: [{ id: 'sha256:unused', repoTags: ['reg/unused:1'], size: GiB, pinned: false }, { id: 'sha256:busybox', repoTags: ['busybox:1'], size: GiB, pinned: false }],
+      inUse: ['sha256:busybox'], imageFs: { availableBytes: 50 * GiB, capacityBytes: 100 * GiB },
+      policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minimumAgeMs: 0, maximumAgeMs: 0 },
+    }, undefined, 'image-gc');
+    const first = s.observe('EvictionSignalsObserved', disk(5 * GiB), undefined, 'eviction');
+    expect(types(first)).to.not.include('PodEvicted');
+    const removal = only(first, 'ImageRemoveRequested');
+    expect(removal.reason).to.equal('DiskPressure');
+    expect(removal.data).to.deep.include({ signal: 'nodefs.available', threshold: '10%', usagePercent: 95 });
+    expect(removal.data).to.have.nested.property('image.id', 'sha256:unused');
+    s.outcome(removal, 'ImageRemoved', { id: 'sha256:unused' });
+    const second = s.observe('EvictionSignalsObserved', disk(5 * GiB), undefined, 'eviction');
+    expect(only(second, 'PodEvicted').pod?.uid).to.equal('be');
+    expect(types(second)).to.not.include('ImageRemoveRequested');
+  });
+});
