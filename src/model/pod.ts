@@ -2,6 +2,7 @@
 // stripped on decode so log entries stay small and stable.
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { isIP } from 'node:net';
 import { decodeWith, obj } from './decode.ts';
 
 const IntOrString = t.union([t.number, t.string], 'IntOrString');
@@ -111,6 +112,10 @@ export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
   hostIPC: t.boolean,
   hostname: t.string,
   subdomain: t.string,
+  /** Beta, on by default at the pin (feature HostnameOverride): the pod's hostname, no domain. */
+  hostnameOverride: t.string,
+  setHostnameAsFQDN: t.boolean,
+  hostAliases: t.array(obj('HostAlias', { ip: t.string }, { hostnames: t.array(t.string) })),
   serviceAccountName: t.string,
   /** Names of kubernetes.io/dockerconfigjson (or dockercfg) secrets in the pod's namespace. */
   imagePullSecrets: t.array(obj('LocalObjectReference', {}, { name: t.string })),
@@ -152,6 +157,26 @@ export const Pod = obj('Pod', { metadata: PodMetadata, spec: PodSpec }, {
 export type Pod = t.TypeOf<typeof Pod>;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const isDns1123Label = (v: string) => v.length <= 63 && DNS1123_LABEL.test(v);
+/** Upstream's IsDNS1123Subdomain: dot-separated labels, 253 characters at most. */
+export const isDns1123Subdomain = (v: string) => v.length > 0 && v.length <= 253 && v.split('.').every((l) => DNS1123_LABEL.test(l));
+
+/**
+ * The API server's checks of the names that end up in the sandbox's hostname and in the pod's
+ * hosts file (apis/core/validation ValidatePodSpec): static pods skip them, and a newline or a
+ * blank in one would add lines to the hosts file.
+ */
+function hostnameProblems(spec: PodSpec): string[] {
+  const out: string[] = [];
+  if (spec.hostname !== undefined && spec.hostname !== '' && !isDns1123Label(spec.hostname)) out.push(`spec.hostname ${JSON.stringify(spec.hostname)}: must be a DNS-1123 label`);
+  if (spec.subdomain !== undefined && spec.subdomain !== '' && !isDns1123Label(spec.subdomain)) out.push(`spec.subdomain ${JSON.stringify(spec.subdomain)}: must be a DNS-1123 label`);
+  if (spec.hostnameOverride !== undefined && !isDns1123Subdomain(spec.hostnameOverride)) out.push(`spec.hostnameOverride ${JSON.stringify(spec.hostnameOverride)}: must be a DNS-1123 subdomain`);
+  (spec.hostAliases ?? []).forEach((a, i) => {
+    if (!isIP(a.ip)) out.push(`spec.hostAliases[${i}].ip ${JSON.stringify(a.ip)}: must be a valid IP address`);
+    for (const h of a.hostnames ?? []) if (!isDns1123Subdomain(h)) out.push(`spec.hostAliases[${i}].hostnames ${JSON.stringify(h)}: must be a DNS-1123 subdomain`);
+  });
+  return out;
+}
 
 /** Checks io-ts cannot express: the ones whose failure would make the runtime misbehave. */
 function validate(pod: Pod, requireImage: boolean): string[] {
@@ -170,6 +195,7 @@ function validate(pod: Pod, requireImage: boolean): string[] {
       problems.push(`initContainer ${c.name}: restartPolicy may only be Always`);
     }
   }
+  problems.push(...hostnameProblems(pod.spec));
   const vols = new Set((pod.spec.volumes ?? []).map((v) => v.name));
   for (const c of all) {
     for (const m of c.volumeMounts ?? []) {

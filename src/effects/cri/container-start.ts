@@ -12,7 +12,8 @@ import { containerMounts, type RuntimeMount } from './container-mounts.ts';
 import { ContainerConfigError, expand, finishEnv } from './env.ts';
 import { pullWithSecrets } from './image-pull.ts';
 import { envOwner, scrub } from '../../runtime/secret-values.ts';
-import { sandboxConfig } from './sandbox-config.ts';
+import { clusterDomainOf, sandboxConfig } from './sandbox-config.ts';
+import { hostsFileMount, wantsHostsFile } from './hosts-file.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -113,6 +114,13 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
   } catch (e) {
     // As upstream, the pod's owner reads a generic message; where it went wrong (host paths) is in `detail`.
     if (e instanceof SubPathError) return failed('config', 'CreateContainerConfigError', e.message, false, e.detail);
+    return failed('config', 'CreateContainerConfigError', message(e));
+  }
+  try {
+    // A sandbox the runtime cannot report on fails the create just after: no hosts file for it.
+    const podIPs = sandbox.hostNetwork ? [] : await deps.cri.podSandboxStatus(sandboxId).then((st) => st.ips, () => [] as string[]);
+    if (wantsHostsFile(plan, sandbox, podIPs)) mounts.push(await hostsFileMount(deps.rootDir, sandbox, podIPs, clusterDomainOf(await deps.dns()), deps.nodeHostsFile));
+  } catch (e) {
     return failed('config', 'CreateContainerConfigError', message(e));
   }
   let id: string | undefined;

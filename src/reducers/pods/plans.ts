@@ -14,6 +14,12 @@ export interface SandboxPlan {
   uid: string;
   attempt: number;
   hostname: string;
+  /** spec.subdomain (not with hostnameOverride): the sandbox's domain, `<subdomain>.<namespace>.svc.<clusterDomain>`. */
+  subdomain?: string;
+  /** spec.setHostnameAsFQDN: the kernel hostname is `<hostname>.<domain>`. */
+  setHostnameAsFQDN?: boolean;
+  /** spec.hostAliases, for the pod's hosts file (absent when none). */
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   logDirectory: string;
   dnsPolicy: string;
   dnsConfig?: Pod['spec']['dnsConfig'];
@@ -98,8 +104,10 @@ export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): San
     namespace: m.namespace ?? 'default',
     uid: m.uid ?? '',
     attempt,
-    // Upstream: spec.hostname, else the pod name truncated to 63 characters.
-    hostname: pod.spec.hostNetwork ? '' : (pod.spec.hostname ?? m.name).slice(0, 63).replace(/[-.]+$/, ''),
+    hostname: pod.spec.hostNetwork ? '' : podHostname(pod).hostname,
+    ...(!pod.spec.hostNetwork && podHostname(pod).subdomain ? { subdomain: podHostname(pod).subdomain } : {}),
+    ...(!pod.spec.hostNetwork && pod.spec.setHostnameAsFQDN ? { setHostnameAsFQDN: true } : {}),
+    ...(pod.spec.hostAliases?.length ? { hostAliases: pod.spec.hostAliases } : {}),
     logDirectory: podLogDirectory(pod, podLogsDir),
     dnsPolicy: pod.spec.dnsPolicy ?? 'ClusterFirst',
     dnsConfig: pod.spec.dnsConfig,
@@ -115,6 +123,18 @@ export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): San
     runAsGroup: sc?.runAsGroup,
     supplementalGroups: sc?.supplementalGroups,
   };
+}
+
+/**
+ * Upstream's GeneratePodHostNameAndDomain: hostnameOverride (no domain), else spec.hostname, else
+ * the pod name; cut to 63 characters without a trailing '-' or '.'. The values were checked when
+ * the pod was decoded (src/model/pod.ts).
+ */
+export function podHostname(pod: Pod): { hostname: string; subdomain?: string } {
+  const cut = (h: string) => (h.length <= 63 ? h : h.slice(0, 63).replace(/[-.]+$/, ''));
+  if (pod.spec.hostnameOverride !== undefined) return { hostname: cut(pod.spec.hostnameOverride) };
+  const hostname = cut(pod.spec.hostname || pod.metadata.name);
+  return pod.spec.subdomain ? { hostname, subdomain: pod.spec.subdomain } : { hostname };
 }
 
 /** Upstream default: Always for :latest or untagged images, IfNotPresent otherwise. */
