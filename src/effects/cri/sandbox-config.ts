@@ -68,6 +68,7 @@ export function sandboxConfig(plan: SandboxPlan, dns: DnsSettings): PodSandboxCo
         ...(plan.runAsUser !== undefined ? { runAsUser: { value: plan.runAsUser } } : {}),
         ...(plan.runAsGroup !== undefined ? { runAsGroup: { value: plan.runAsGroup } } : {}),
         ...(plan.supplementalGroups ? { supplementalGroups: plan.supplementalGroups } : {}),
+        ...(plan.privileged ? { privileged: true } : {}),
       },
     },
   };

@@ -34,6 +34,8 @@ export interface SandboxPlan {
   runAsUser?: number;
   runAsGroup?: number;
   supplementalGroups?: number[];
+  /** Upstream HasPrivilegedContainer: containerd refuses a privileged container in a sandbox not marked so. Only when true. */
+  privileged?: true;
 }
 
 export interface ContainerPlan {
@@ -59,6 +61,10 @@ export interface ContainerPlan {
   runAsUser?: number;
   runAsGroup?: number;
   privileged: boolean;
+  /** Effective runAsNonRoot (container, else pod), only when true: checked against the image's user at start. */
+  runAsNonRoot?: true;
+  /** allowPrivilegeEscalation: false (upstream AddNoNewPrivileges), only when set. */
+  noNewPrivs?: true;
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
   postStart?: LifecycleHandler;
@@ -122,6 +128,7 @@ export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): San
     runAsUser: sc?.runAsUser,
     runAsGroup: sc?.runAsGroup,
     supplementalGroups: sc?.supplementalGroups,
+    ...([...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.securityContext?.privileged === true) ? { privileged: true as const } : {}),
   };
 }
 
@@ -213,6 +220,8 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     runAsUser: sc?.runAsUser ?? psc?.runAsUser,
     runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup,
     privileged: sc?.privileged ?? false,
+    ...((sc?.runAsNonRoot ?? psc?.runAsNonRoot) ? { runAsNonRoot: true as const } : {}),
+    ...(sc?.allowPrivilegeEscalation === false ? { noNewPrivs: true as const } : {}),
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     postStart: c.lifecycle?.postStart,
