@@ -167,6 +167,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       hostIP: statusSource.facts.nodeIP,
       podLogsDir: cfg.podLogsDir,
       maxPods: cfg.maxPods,
+      // Only when set, so AgentConfigured entries of nodes without it are unchanged.
+      ...(cfg.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: cfg.allowedUnsafeSysctls } : {}),
       allocatable: { cpu: String(statusSource.facts.cpuCount), memory: String(statusSource.facts.memoryBytes) },
       apiServer: clients?.server,
     },

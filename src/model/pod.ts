@@ -130,6 +130,8 @@ export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
   priorityClassName: t.string,
   enableServiceLinks: t.boolean,
   shareProcessNamespace: t.boolean,
+  os: obj('PodOS', { name: t.string }, {}),
+  readinessGates: t.array(obj('PodReadinessGate', { conditionType: t.string }, {})),
 });
 export type PodSpec = t.TypeOf<typeof PodSpec>;
 

@@ -93,7 +93,8 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
   const prev = rec.lastStatus;
   const inits = (rec.pod.spec.initContainers ?? []).map((s) => containerStatus(rec, s, rec.containers[s.name], at));
   const apps = rec.pod.spec.containers.map((s) => containerStatus(rec, s, rec.containers[s.name], at));
-  const phase = rec.rejected || rec.evicted ? 'Failed' : phaseOf(rec, apps, inits);
+  const failedBy = rec.rejected ?? rec.evicted ?? rec.deadlineExceeded;
+  const phase = failedBy ? 'Failed' : phaseOf(rec, apps, inits);
   const initialized = (rec.pod.spec.initContainers ?? []).every((s) => {
     const c = rec.containers[s.name];
     return c.kind === 'sidecar' ? c.current !== undefined : c.current?.state === 'exited' && c.current.exitCode === 0;
@@ -119,6 +120,6 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
     ...(ip ? { podIP: ip, podIPs: ips.map((x) => ({ ip: x })) } : {}),
     ...(rec.startTime ? { startTime: rec.startTime } : {}),
     qosClass: qosClass(rec.pod),
-    ...(rec.rejected ?? rec.evicted ? { reason: (rec.rejected ?? rec.evicted)!.reason, message: (rec.rejected ?? rec.evicted)!.message } : {}),
+    ...(failedBy ? { reason: failedBy.reason, message: failedBy.message } : {}),
   };
 }
