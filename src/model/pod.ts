@@ -155,6 +155,8 @@ export const PodMetadata = obj('ObjectMeta', { name: t.string }, {
 export const Pod = obj('Pod', { metadata: PodMetadata, spec: PodSpec }, {
   apiVersion: t.string,
   kind: t.string,
+  /** Only the conditions named by spec.readinessGates (set by other controllers; see decodePod). */
+  status: obj('PodStatus', {}, { conditions: t.array(obj('PodCondition', { type: t.string, status: t.string }, {})) }),
 });
 export type Pod = t.TypeOf<typeof Pod>;
 
@@ -207,12 +209,25 @@ function validate(pod: Pod, requireImage: boolean): string[] {
   return problems;
 }
 
+/**
+ * The pod's status is the agent's to write, except the conditions of its readinessGates, which
+ * other controllers set and the Ready condition depends on: only those are kept (absent without gates),
+ * so observations do not carry the rest of the status.
+ */
+function withGateConditionsOnly(pod: Pod): Pod {
+  const { status, ...rest } = pod;
+  const gates = new Set((pod.spec.readinessGates ?? []).map((g) => g.conditionType));
+  if (!gates.size) return rest;
+  const conditions = (status?.conditions ?? []).filter((c) => gates.has(c.type)).map((c) => ({ type: c.type, status: c.status }));
+  return { ...rest, status: { conditions } };
+}
+
 /** Decode an API or manifest object into a Pod, or a list of readable problems. */
 export function decodePod(raw: unknown, opts: { requireImage?: boolean } = {}): Either<string[], Pod> {
   const r = decodeWith(Pod, raw);
   if (isLeft(r)) return r;
   const problems = validate(r.right, opts.requireImage ?? true);
-  return problems.length ? left(problems) : right(r.right);
+  return problems.length ? left(problems) : right(withGateConditionsOnly(r.right));
 }
 
 export const podKey = (p: Pod) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;

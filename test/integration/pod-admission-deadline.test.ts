@@ -56,4 +56,18 @@ describe('admission and active deadline (ledgerlet run + containerd)', function 
       return st.containerStatuses?.[0]?.state?.terminated ? true : undefined;
     }, 60_000, 1000);
   });
+
+  it('readinessGates: Ready stays False until the gate condition is True', async () => {
+    await kubectl(env, ['apply', '-f', '-'], pod(env, 'adm-gate', { restartPolicy: 'Always', readinessGates: [{ conditionType: 'example.com/gate' }] }));
+    const ready = async () => ((await getJson(env, ['-n', NS, 'get', 'pod', 'adm-gate'])).status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    const before = await waitFor('Ready False for the gate', async () => {
+      const r = await ready();
+      return r?.reason === 'ReadinessGatesNotReady' ? r : undefined;
+    }, 120_000, 1000);
+    expect(before).to.include({ status: 'False', message: 'corresponding condition of pod readiness gate "example.com/gate" does not exist.' });
+    await kubectl(env, ['-n', NS, 'patch', 'pod', 'adm-gate', '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { conditions: [{ type: 'example.com/gate', status: 'True' }] } })]);
+    await waitFor('Ready True once the gate is True', async () => ((await ready())?.status === 'True' ? true : undefined), 60_000, 1000);
+    const conds = (await getJson(env, ['-n', NS, 'get', 'pod', 'adm-gate'])).status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`);
+    expect(conds).to.include('example.com/gate=True');
+  });
 });

@@ -61,3 +61,38 @@ describe('pods: admission and active deadline', () => {
     expect(kill.data).to.include({ name: 'app', gracePeriodSeconds: 5 });
   });
 });
+
+describe('pods: readinessGates', () => {
+  const gated = (conditions?: { type: string; status: string }[]) => ({
+    ...podManifest('g1', {}, { readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'example.com/dns' }] }),
+    ...(conditions ? { status: { conditions: [{ type: 'Ready', status: 'True' }, ...conditions] } } : {}),
+  });
+  const ready = (s: Scenario) => s.pod('g1').lastStatus!.conditions.find((c) => c.type === 'Ready');
+
+  it('Ready waits for every gate condition to be True, with upstream messages; other status is not kept', async () => {
+    const { decodePod } = await import('../../../src/model/pod.ts');
+    const d = decodePod(gated([{ type: 'example.com/lb', status: 'False' }]));
+    expect(d._tag === 'Right' && d.right.status).to.deep.equal({ conditions: [{ type: 'example.com/lb', status: 'False' }] });
+    const plain = decodePod({ ...podManifest('g2'), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    expect(plain._tag === 'Right' && plain.right).to.not.have.property('status');
+
+    const s = readyNode();
+    runPod(s, 'g1', gated());
+    expect(ready(s)).to.deep.include({ status: 'False', reason: 'ReadinessGatesNotReady', message: 'corresponding condition of pod readiness gate "example.com/lb" does not exist., corresponding condition of pod readiness gate "example.com/dns" does not exist.' });
+    const pod1 = (d as { right: unknown }).right;
+    s.observe('PodObserved', { pod: { ...(pod1 as object), status: { conditions: [{ type: 'example.com/lb', status: 'False' }, { type: 'example.com/dns', status: 'True' }] } }, origin: 'api' }, refFor('g1'));
+    expect(ready(s)).to.deep.include({ status: 'False', reason: 'ReadinessGatesNotReady', message: 'the status of pod readiness gate "example.com/lb" is not "True", but False' });
+    s.observe('PodObserved', { pod: { ...(pod1 as object), status: { conditions: [{ type: 'example.com/lb', status: 'True' }, { type: 'example.com/dns', status: 'True' }] } }, origin: 'api' }, refFor('g1'));
+    expect(ready(s)).to.deep.include({ status: 'True' }).and.not.have.property('reason');
+  });
+});
+
+describe('pod status patch: conditions of other controllers', () => {
+  it('keeps a readiness gate condition the server has, never a kubelet-owned one the agent dropped', async () => {
+    const { withForeignConditions } = await import('../../../src/effects/api/pod-api.ts');
+    const ours = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+    const server = { conditions: [{ type: 'Ready', status: 'False' }, { type: 'example.com/lb', status: 'True' }, { type: 'ContainersReady', status: 'False' }] };
+    expect(withForeignConditions(ours, server)).to.deep.equal({ phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'example.com/lb', status: 'True' }] });
+    expect(withForeignConditions(ours, { conditions: [{ type: 'Ready', status: 'False' }] })).to.equal(ours);
+  });
+});
