@@ -179,6 +179,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       hostIP: statusSource.facts.nodeIP,
       podLogsDir: cfg.podLogsDir,
       maxPods: cfg.maxPods,
+      // Only when set, so AgentConfigured entries of nodes without it are unchanged.
+      ...(cfg.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: cfg.allowedUnsafeSysctls } : {}),
       allocatable: statusSource.allocatable,
       apiServer: clients?.server,
     },

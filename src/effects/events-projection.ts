@@ -59,6 +59,9 @@ export function eventFor(e: Entry): PodEvent | undefined {
     }
     case 'PodEvicted':
       return { type: 'Warning', reason: 'Evicted', message: String(d.message ?? '') };
+    case 'PodActiveDeadlineExceeded':
+      // upstream's activeDeadlineHandler records a Normal event with its reason and message
+      return { type: 'Normal', reason: 'DeadlineExceeded', message: String(d.message ?? '') };
     case 'PodSandboxRequested':
       return e.reason === 'SandboxChanged' ? { type: 'Normal', reason: 'SandboxChanged', message: 'Pod sandbox changed, it will be killed and re-created.' } : undefined;
     case 'PodVolumesSetUpFailed':

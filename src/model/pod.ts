@@ -2,6 +2,7 @@
 // stripped on decode so log entries stay small and stable.
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { isIP } from 'node:net';
 import { decodeWith, obj } from './decode.ts';
 
 const IntOrString = t.union([t.number, t.string], 'IntOrString');
@@ -111,6 +112,10 @@ export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
   hostIPC: t.boolean,
   hostname: t.string,
   subdomain: t.string,
+  /** Beta, on by default at the pin (feature HostnameOverride): the pod's hostname, no domain. */
+  hostnameOverride: t.string,
+  setHostnameAsFQDN: t.boolean,
+  hostAliases: t.array(obj('HostAlias', { ip: t.string }, { hostnames: t.array(t.string) })),
   serviceAccountName: t.string,
   /** Names of kubernetes.io/dockerconfigjson (or dockercfg) secrets in the pod's namespace. */
   imagePullSecrets: t.array(obj('LocalObjectReference', {}, { name: t.string })),
@@ -125,6 +130,8 @@ export const PodSpec = obj('PodSpec', { containers: t.array(Container) }, {
   priorityClassName: t.string,
   enableServiceLinks: t.boolean,
   shareProcessNamespace: t.boolean,
+  os: obj('PodOS', { name: t.string }, {}),
+  readinessGates: t.array(obj('PodReadinessGate', { conditionType: t.string }, {})),
 });
 export type PodSpec = t.TypeOf<typeof PodSpec>;
 
@@ -148,10 +155,32 @@ export const PodMetadata = obj('ObjectMeta', { name: t.string }, {
 export const Pod = obj('Pod', { metadata: PodMetadata, spec: PodSpec }, {
   apiVersion: t.string,
   kind: t.string,
+  /** Only the conditions named by spec.readinessGates (set by other controllers; see decodePod). */
+  status: obj('PodStatus', {}, { conditions: t.array(obj('PodCondition', { type: t.string, status: t.string }, {})) }),
 });
 export type Pod = t.TypeOf<typeof Pod>;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const isDns1123Label = (v: string) => v.length <= 63 && DNS1123_LABEL.test(v);
+/** Upstream's IsDNS1123Subdomain: dot-separated labels, 253 characters at most. */
+export const isDns1123Subdomain = (v: string) => v.length > 0 && v.length <= 253 && v.split('.').every((l) => DNS1123_LABEL.test(l));
+
+/**
+ * The API server's checks of the names that end up in the sandbox's hostname and in the pod's
+ * hosts file (apis/core/validation ValidatePodSpec): static pods skip them, and a newline or a
+ * blank in one would add lines to the hosts file.
+ */
+function hostnameProblems(spec: PodSpec): string[] {
+  const out: string[] = [];
+  if (spec.hostname !== undefined && spec.hostname !== '' && !isDns1123Label(spec.hostname)) out.push(`spec.hostname ${JSON.stringify(spec.hostname)}: must be a DNS-1123 label`);
+  if (spec.subdomain !== undefined && spec.subdomain !== '' && !isDns1123Label(spec.subdomain)) out.push(`spec.subdomain ${JSON.stringify(spec.subdomain)}: must be a DNS-1123 label`);
+  if (spec.hostnameOverride !== undefined && !isDns1123Subdomain(spec.hostnameOverride)) out.push(`spec.hostnameOverride ${JSON.stringify(spec.hostnameOverride)}: must be a DNS-1123 subdomain`);
+  (spec.hostAliases ?? []).forEach((a, i) => {
+    if (!isIP(a.ip)) out.push(`spec.hostAliases[${i}].ip ${JSON.stringify(a.ip)}: must be a valid IP address`);
+    for (const h of a.hostnames ?? []) if (!isDns1123Subdomain(h)) out.push(`spec.hostAliases[${i}].hostnames ${JSON.stringify(h)}: must be a DNS-1123 subdomain`);
+  });
+  return out;
+}
 
 /** Checks io-ts cannot express: the ones whose failure would make the runtime misbehave. */
 function validate(pod: Pod, requireImage: boolean): string[] {
@@ -170,6 +199,7 @@ function validate(pod: Pod, requireImage: boolean): string[] {
       problems.push(`initContainer ${c.name}: restartPolicy may only be Always`);
     }
   }
+  problems.push(...hostnameProblems(pod.spec));
   const vols = new Set((pod.spec.volumes ?? []).map((v) => v.name));
   for (const c of all) {
     for (const m of c.volumeMounts ?? []) {
@@ -179,12 +209,25 @@ function validate(pod: Pod, requireImage: boolean): string[] {
   return problems;
 }
 
+/**
+ * The pod's status is the agent's to write, except the conditions of its readinessGates, which
+ * other controllers set and the Ready condition depends on: only those are kept (absent without gates),
+ * so observations do not carry the rest of the status.
+ */
+function withGateConditionsOnly(pod: Pod): Pod {
+  const { status, ...rest } = pod;
+  const gates = new Set((pod.spec.readinessGates ?? []).map((g) => g.conditionType));
+  if (!gates.size) return rest;
+  const conditions = (status?.conditions ?? []).filter((c) => gates.has(c.type)).map((c) => ({ type: c.type, status: c.status }));
+  return { ...rest, status: { conditions } };
+}
+
 /** Decode an API or manifest object into a Pod, or a list of readable problems. */
 export function decodePod(raw: unknown, opts: { requireImage?: boolean } = {}): Either<string[], Pod> {
   const r = decodeWith(Pod, raw);
   if (isLeft(r)) return r;
   const problems = validate(r.right, opts.requireImage ?? true);
-  return problems.length ? left(problems) : right(r.right);
+  return problems.length ? left(problems) : right(withGateConditionsOnly(r.right));
 }
 
 export const podKey = (p: Pod) => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;

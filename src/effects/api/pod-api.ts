@@ -6,6 +6,20 @@ import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Conditions the kubelet owns (upstream kubetypes.PodConditionByKubelet, and the shared DisruptionTarget). */
+const KUBELET_CONDITIONS = new Set(['PodScheduled', 'Ready', 'Initialized', 'ContainersReady', 'PodReadyToStartContainers', 'PodResizePending', 'PodResizeInProgress', 'DisruptionTarget']);
+
+/**
+ * As upstream's mergePodStatus: conditions other controllers set (readiness gates) are kept, not
+ * removed by a patch computed against the server's status.
+ */
+export function withForeignConditions(status: Record<string, unknown>, current: unknown): Record<string, unknown> {
+  const ours = (status.conditions as { type: string }[] | undefined) ?? [];
+  const theirs = ((current as { conditions?: { type: string }[] } | undefined)?.conditions ?? [])
+    .filter((c) => !KUBELET_CONDITIONS.has(c.type) && !ours.some((o) => o.type === c.type));
+  return theirs.length ? { ...status, conditions: [...ours, ...theirs] } : status;
+}
+
 export async function patchStatus(clients: KubeClients | undefined, d: Entry): Promise<OutcomeDraft[]> {
   const { status, origin, mirror } = d.data as { status: Record<string, unknown>; origin: 'api' | 'file'; mirror?: { uid: string; namespace: string; name: string } };
   // Static pods report through their mirror pod; until it exists there is nothing to patch.
@@ -17,7 +31,7 @@ export async function patchStatus(clients: KubeClients | undefined, d: Entry): P
     // replaced rather than merged into something invalid.
     const current = await readPodStatus(clients, target);
     if (current === undefined) return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase, podGone: true } }];
-    await patchPodStatus(clients, target, current, status);
+    await patchPodStatus(clients, target, current, withForeignConditions(status, current));
     return [{ type: 'PodStatusPatched', pod: d.pod, data: { phase: status.phase } }];
   } catch (e) {
     // A pod already gone from the API has no status to patch: not a failure worth retrying.

@@ -4,6 +4,7 @@ import { Labels } from '../../model/runtime-observations.ts';
 import type { RuntimeCleanupFailed, RuntimeObjectNotRemoved } from '../../model/runtime-cleanup.ts';
 import type { RuntimeEffectDeps } from './deps.ts';
 import { releasePullCredentials } from './image-pull.ts';
+import { removePodFiles } from './hosts-file.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -35,6 +36,7 @@ export async function cleanupPod(deps: RuntimeEffectDeps, d: Entry): Promise<Out
   releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 2);
+    await removePodFiles(deps.rootDir, podUid);
     if (removed.notRemoved.length) return [{ type: 'PodRuntimeCleanupFailed', pod: d.pod, data: failure(podUid, removed.notRemoved) }];
     return [{ type: 'PodRuntimeCleanedUp', pod: d.pod, data: { podUid, removedContainers: removed.containers.length, removedSandboxes: removed.sandboxes.length } }];
   } catch (e) {
@@ -47,6 +49,7 @@ export async function killOrphan(deps: RuntimeEffectDeps, d: Entry): Promise<Out
   releasePullCredentials(podUid);
   try {
     const removed = await removeAllOf(deps, podUid, 30);
+    await removePodFiles(deps.rootDir, podUid);
     if (removed.notRemoved.length) return [{ type: 'OrphanRemoveFailed', data: failure(podUid, removed.notRemoved) }];
     return [{ type: 'OrphanRemoved', data: { podUid, containers: removed.containers, sandboxes: removed.sandboxes } }];
   } catch (e) {

@@ -13,7 +13,9 @@ import { ContainerConfigError, expand, finishEnv } from './env.ts';
 import { pullWithSecrets } from './image-pull.ts';
 import { createTerminationMessageFile, terminationMessageFile } from '../../adapters/fs/termination-message.ts';
 import { envOwner, scrub } from '../../runtime/secret-values.ts';
-import { sandboxConfig } from './sandbox-config.ts';
+import { clusterDomainOf, sandboxConfig } from './sandbox-config.ts';
+import { hostsFileMount, wantsHostsFile } from './hosts-file.ts';
+import { podDesc, verifyRunAsNonRoot } from '../../model/run-as-non-root.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -76,6 +78,7 @@ function containerConfig(plan: ContainerPlan, sandbox: SandboxPlan, vars: Map<st
       },
       securityContext: {
         privileged: plan.privileged,
+        ...(plan.noNewPrivs ? { noNewPrivs: true } : {}),
         readonlyRootfs: plan.readOnlyRootFilesystem,
         ...(plan.runAsUser !== undefined ? { runAsUser: { value: plan.runAsUser } } : {}),
         ...(plan.runAsGroup !== undefined ? { runAsGroup: { value: plan.runAsGroup } } : {}),
@@ -130,6 +133,21 @@ export async function startContainer(deps: RuntimeEffectDeps, d: Entry): Promise
     mounts = [...mounts, ...(await terminationMessageMount(plan, sandbox.uid, deps.rootDir))];
   } catch (e) {
     return failed('config', 'CreateContainerConfigError', `termination message file: ${message(e)}`);
+  }
+  try {
+    // A sandbox the runtime cannot report on fails the create just after: no hosts file for it.
+    const podIPs = sandbox.hostNetwork ? [] : await deps.cri.podSandboxStatus(sandboxId).then((st) => st.ips, () => [] as string[]);
+    if (wantsHostsFile(plan, sandbox, podIPs)) mounts.push(await hostsFileMount(deps.rootDir, sandbox, podIPs, clusterDomainOf(await deps.dns()), deps.nodeHostsFile));
+  } catch (e) {
+    return failed('config', 'CreateContainerConfigError', message(e));
+  }
+  if (plan.runAsNonRoot) {
+    // As upstream (generateContainerConfig): the image's user from ImageStatus, after the pull.
+    const refused = await deps.cri.imageStatus({ image: plan.image }).then(
+      (img) => verifyRunAsNonRoot(plan, img, podDesc(sandbox.name, sandbox.namespace, sandbox.uid), plan.name),
+      (e: unknown) => message(e),
+    );
+    if (refused) return failed('config', 'CreateContainerConfigError', refused);
   }
   let id: string | undefined;
   try {

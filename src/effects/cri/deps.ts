@@ -17,6 +17,8 @@ export interface RuntimeEffectDeps {
   };
   /** The agent's --root-dir: subPath mounts are bind-mounted under its pods/<uid>/volume-subpaths. */
   rootDir: string;
+  /** The node's /etc/hosts, copied for hostNetwork pods (tests give their own). */
+  nodeHostsFile?: () => Promise<string>;
   /** Creates directories (pod log dirs). */
   mkdirp: (dir: string) => Promise<void>;
 }

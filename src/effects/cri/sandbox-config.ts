@@ -1,6 +1,7 @@
 // SandboxPlan (what the reducer decided) → CRI PodSandboxConfig (what containerd is asked for).
 import type { PodSandboxConfig } from '../../adapters/cri/index.ts';
 import type { SandboxPlan } from '../../reducers/pods/plans.ts';
+import { podDomain } from '../../model/hosts-file.ts';
 
 export interface HostDns {
   servers: string[];
@@ -14,6 +15,18 @@ export interface DnsSettings {
   host: HostDns;
 }
 
+/** The one place for the cluster domain's fallback when KubeletConfiguration sets none. */
+export const clusterDomainOf = (dns: DnsSettings) => dns.clusterDomain || 'cluster.local';
+
+/** Upstream's GetNodenameForKernel: with setHostnameAsFQDN and a domain, `<hostname>.<domain>`, at most 64 characters. */
+export function kernelHostname(plan: SandboxPlan, dns: DnsSettings): string {
+  const domain = podDomain(plan.namespace, plan.subdomain, clusterDomainOf(dns));
+  if (!plan.setHostnameAsFQDN || !domain || !plan.hostname) return plan.hostname;
+  const fqdn = `${plan.hostname}.${domain}`;
+  if (fqdn.length > 64) throw new Error(`failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (64 characters is the max, ${fqdn.length} characters requested)`);
+  return fqdn;
+}
+
 /** DNS as upstream: ClusterFirst uses clusterDNS when set, else falls back to the host's (Default). */
 export function dnsFor(plan: SandboxPlan, dns: DnsSettings): PodSandboxConfig['dnsConfig'] {
   let servers: string[] = [];
@@ -22,7 +35,7 @@ export function dnsFor(plan: SandboxPlan, dns: DnsSettings): PodSandboxConfig['d
   const policy = plan.hostNetwork && plan.dnsPolicy === 'ClusterFirst' ? 'Default' : plan.dnsPolicy;
   if ((policy === 'ClusterFirst' || policy === 'ClusterFirstWithHostNet') && dns.clusterDNS.length) {
     servers = dns.clusterDNS;
-    const d = dns.clusterDomain || 'cluster.local';
+    const d = clusterDomainOf(dns);
     searches = [`${plan.namespace}.svc.${d}`, `svc.${d}`, d, ...dns.host.searches];
     options = ['ndots:5'];
   } else if (policy !== 'None') {
@@ -41,7 +54,7 @@ export function sandboxConfig(plan: SandboxPlan, dns: DnsSettings): PodSandboxCo
   const ns = (b: boolean) => (b ? 'NODE' : 'POD') as 'NODE' | 'POD';
   return {
     metadata: { name: plan.name, uid: plan.uid, namespace: plan.namespace, attempt: plan.attempt },
-    hostname: plan.hostname,
+    hostname: kernelHostname(plan, dns),
     logDirectory: plan.logDirectory,
     dnsConfig: dnsFor(plan, dns),
     portMappings: plan.portMappings.map((p) => ({ protocol: p.protocol as 'TCP' | 'UDP' | 'SCTP', containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIp })),
@@ -55,6 +68,7 @@ export function sandboxConfig(plan: SandboxPlan, dns: DnsSettings): PodSandboxCo
         ...(plan.runAsUser !== undefined ? { runAsUser: { value: plan.runAsUser } } : {}),
         ...(plan.runAsGroup !== undefined ? { runAsGroup: { value: plan.runAsGroup } } : {}),
         ...(plan.supplementalGroups ? { supplementalGroups: plan.supplementalGroups } : {}),
+        ...(plan.privileged ? { privileged: true } : {}),
       },
     },
   };

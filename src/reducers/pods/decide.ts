@@ -59,6 +59,8 @@ function withDecisions(s: PodsState, rec: PodRecord, ds: DecisionDraft[], at: st
 
 function decideForPod(s: PodsState, rec: PodRecord, e: Entry): DecisionDraft[] {
   const out = [...decideMirror(s, rec, e), ...syncPod(s, rec, e.at)];
+  // A pod past its active deadline is stopped at once (its kills follow the decision in the same batch).
+  if (out.some((d) => d.type === 'PodActiveDeadlineExceeded')) out.push(...syncPod(s, withDecisions(s, rec, out, e.at), e.at));
   // Status reflects the decisions just made (a restart decided now shows as ContainerCreating),
   // so one change is patched once rather than again at the next entry.
   const status = podStatus(withDecisions(s, rec, out, e.at), e.at, s.hostIP);

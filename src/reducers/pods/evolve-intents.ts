@@ -1,5 +1,7 @@
 // Folding the engine's own decisions (intents in flight) and the outcomes their effects report.
 import type { Entry } from '../../model/entry.ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { ActiveDeadlineExceeded, DEADLINE_EXCEEDED_REASON } from '../../model/active-deadline.ts';
 import { afterFailure, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, ms } from './backoff.ts';
 
 /** Kills that mean the container failed (as opposed to being replaced or the pod ending). */
@@ -55,6 +57,11 @@ export function onDecision(s: PodsState, e: Entry): PodsState {
         return { ...rec, volumes: { ...rec.volumes, pending: { action: 'teardown', seq: e.seq } } };
       case 'PodRuntimeCleanupRequested':
         return { ...rec, cleanup: { seq: e.seq } };
+      case 'PodActiveDeadlineExceeded': {
+        const r = ActiveDeadlineExceeded.decode(e.data);
+        if (isLeft(r)) return rec;
+        return { ...startTerminating(rec, e.at, DEADLINE_EXCEEDED_REASON), deadlineExceeded: { reason: DEADLINE_EXCEEDED_REASON, message: r.right.message } };
+      }
       case 'PodEvicted':
         // Hard eviction: no grace period, as upstream for hard thresholds.
         return { ...startTerminating(rec, e.at, 'Evicted', 0), evicted: { reason: 'Evicted', message: d.message as string } };
@@ -75,6 +82,7 @@ function nextEffectRetry(prev: PodRecord['effectRetry'], at: string): NonNullabl
 }
 
 function withBackoffTimer(rec: PodRecord, d: D, seq: number): PodRecord {
+  if (d.which === 'deadline') return { ...rec, deadlineTimer: { seq, until: d.until as string } };
   if (d.which === 'status') return rec.statusRetry ? { ...rec, statusRetry: { ...rec.statusRetry, timerSeq: seq } } : rec;
   if (d.which === 'effect') return rec.effectRetry ? { ...rec, effectRetry: { ...rec.effectRetry, timerSeq: seq } } : rec;
   if (d.which === 'volumes') return { ...rec, volumes: { ...rec.volumes, backoff: { ...rec.volumes.backoff, timerSeq: seq } } };
@@ -90,6 +98,7 @@ function clearPending(rec: PodRecord, seq: number): PodRecord {
   if (rec.sandbox.backoff.timerSeq === seq) next = { ...next, sandbox: { ...next.sandbox, backoff: { ...next.sandbox.backoff, timerSeq: undefined } } };
   if (rec.statusRetry?.timerSeq === seq) next = { ...next, statusRetry: { ...rec.statusRetry, timerSeq: undefined } };
   if (rec.effectRetry?.timerSeq === seq) next = { ...next, effectRetry: { ...rec.effectRetry, timerSeq: undefined } };
+  if (rec.deadlineTimer?.seq === seq) next = { ...next, deadlineTimer: undefined };
   for (const [name, c] of Object.entries(rec.containers)) {
     const upd: Partial<ContainerRecord> = {};
     if (c.pending?.seq === seq) upd.pending = undefined;

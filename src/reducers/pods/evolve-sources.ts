@@ -7,6 +7,7 @@ import type { PodRecord, PodsState } from './state.ts';
 import { isTerminal } from './sync.ts';
 import { pressureRejection } from './eviction.ts';
 import { shutdownRejection } from './shutdown.ts';
+import { osRejection, sysctlRejection } from '../../model/pod-admission.ts';
 import { MIRROR_ANNOTATION, forgetMirror, onMirrorObserved, pruneMirrors } from './mirror.ts';
 
 export function onPodObserved(s: PodsState, e: Entry): PodsState {
@@ -30,6 +31,9 @@ function admit(s: PodsState, rec: PodRecord): PodRecord {
   // Under node pressure new pods are refused as upstream's eviction admission handler does.
   const pressured = shutdownRejection(s) ?? (rec.origin === 'api' ? pressureRejection(s, rec) : undefined);
   if (pressured) return { ...rec, rejected: pressured };
+  // Then as upstream's handlers: the sysctl allowlist, the OS field, the pod count.
+  const refused = sysctlRejection(rec.pod, s.allowedUnsafeSysctls) ?? osRejection(rec.pod);
+  if (refused) return { ...rec, rejected: refused };
   if (s.maxPods === undefined) return rec;
   const active = Object.values(s.pods).filter((p) => !p.rejected && !p.terminating && !p.goneFromSource && !isTerminal(p)).length;
   if (active < s.maxPods) return rec;

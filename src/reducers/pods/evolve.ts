@@ -17,6 +17,7 @@ export interface AgentConfigured {
   allocatable?: Record<string, string>;
   podLogsDir?: string;
   maxPods?: number;
+  allowedUnsafeSysctls?: string[];
 }
 
 export function evolvePods(s: PodsState, e: Entry): PodsState {
@@ -49,6 +50,7 @@ export function evolvePods(s: PodsState, e: Entry): PodsState {
         allocatable: d.allocatable,
         podLogsDir: d.podLogsDir,
         maxPods: d.maxPods,
+        allowedUnsafeSysctls: d.allowedUnsafeSysctls,
         sourcesSynced: { api: s.sourcesSynced.api || d.standalone, file: s.sourcesSynced.file || !d.staticPodPath },
       };
     }

@@ -15,6 +15,12 @@ export interface SandboxPlan {
   uid: string;
   attempt: number;
   hostname: string;
+  /** spec.subdomain (not with hostnameOverride): the sandbox's domain, `<subdomain>.<namespace>.svc.<clusterDomain>`. */
+  subdomain?: string;
+  /** spec.setHostnameAsFQDN: the kernel hostname is `<hostname>.<domain>`. */
+  setHostnameAsFQDN?: boolean;
+  /** spec.hostAliases, for the pod's hosts file (absent when none). */
+  hostAliases?: { ip: string; hostnames?: string[] }[];
   logDirectory: string;
   dnsPolicy: string;
   dnsConfig?: Pod['spec']['dnsConfig'];
@@ -29,6 +35,8 @@ export interface SandboxPlan {
   runAsUser?: number;
   runAsGroup?: number;
   supplementalGroups?: number[];
+  /** Upstream HasPrivilegedContainer: containerd refuses a privileged container in a sandbox not marked so. Only when true. */
+  privileged?: true;
 }
 
 export interface ContainerPlan {
@@ -56,6 +64,10 @@ export interface ContainerPlan {
   runAsUser?: number;
   runAsGroup?: number;
   privileged: boolean;
+  /** Effective runAsNonRoot (container, else pod), only when true: checked against the image's user at start. */
+  runAsNonRoot?: true;
+  /** allowPrivilegeEscalation: false (upstream AddNoNewPrivileges), only when set. */
+  noNewPrivs?: true;
   readOnlyRootFilesystem: boolean;
   terminationMessagePath: string;
   /** File (default) or FallbackToLogsOnError. */
@@ -103,8 +115,10 @@ export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): San
     namespace: m.namespace ?? 'default',
     uid: m.uid ?? '',
     attempt,
-    // Upstream: spec.hostname, else the pod name truncated to 63 characters.
-    hostname: pod.spec.hostNetwork ? '' : (pod.spec.hostname ?? m.name).slice(0, 63).replace(/[-.]+$/, ''),
+    hostname: pod.spec.hostNetwork ? '' : podHostname(pod).hostname,
+    ...(!pod.spec.hostNetwork && podHostname(pod).subdomain ? { subdomain: podHostname(pod).subdomain } : {}),
+    ...(!pod.spec.hostNetwork && pod.spec.setHostnameAsFQDN ? { setHostnameAsFQDN: true } : {}),
+    ...(pod.spec.hostAliases?.length ? { hostAliases: pod.spec.hostAliases } : {}),
     logDirectory: podLogDirectory(pod, podLogsDir),
     dnsPolicy: pod.spec.dnsPolicy ?? 'ClusterFirst',
     dnsConfig: pod.spec.dnsConfig,
@@ -119,7 +133,20 @@ export function sandboxPlan(pod: Pod, attempt: number, podLogsDir?: string): San
     runAsUser: sc?.runAsUser,
     runAsGroup: sc?.runAsGroup,
     supplementalGroups: sc?.supplementalGroups,
+    ...([...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.securityContext?.privileged === true) ? { privileged: true as const } : {}),
   };
+}
+
+/**
+ * Upstream's GeneratePodHostNameAndDomain: hostnameOverride (no domain), else spec.hostname, else
+ * the pod name; cut to 63 characters without a trailing '-' or '.'. The values were checked when
+ * the pod was decoded (src/model/pod.ts).
+ */
+export function podHostname(pod: Pod): { hostname: string; subdomain?: string } {
+  const cut = (h: string) => (h.length <= 63 ? h : h.slice(0, 63).replace(/[-.]+$/, ''));
+  if (pod.spec.hostnameOverride !== undefined) return { hostname: cut(pod.spec.hostnameOverride) };
+  const hostname = cut(pod.spec.hostname || pod.metadata.name);
+  return pod.spec.subdomain ? { hostname, subdomain: pod.spec.subdomain } : { hostname };
 }
 
 /** Upstream default: Always for :latest or untagged images, IfNotPresent otherwise. */
@@ -206,6 +233,8 @@ export function containerPlan(pod: Pod, c: Container, kind: ContainerKind, attem
     runAsUser: sc?.runAsUser ?? psc?.runAsUser,
     runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup,
     privileged: sc?.privileged ?? false,
+    ...((sc?.runAsNonRoot ?? psc?.runAsNonRoot) ? { runAsNonRoot: true as const } : {}),
+    ...(sc?.allowPrivilegeEscalation === false ? { noNewPrivs: true as const } : {}),
     readOnlyRootFilesystem: sc?.readOnlyRootFilesystem ?? false,
     terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
     // Only when not the default: recorded plans of older logs stay the same.

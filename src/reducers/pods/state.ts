@@ -120,6 +120,10 @@ export interface PodRecord {
   rejected?: { reason: string; message: string };
   /** The eviction manager evicted the pod: it stops and reports Failed with this reason, as upstream. */
   evicted?: { reason: 'Evicted' | 'Terminated'; message: string };
+  /** spec.activeDeadlineSeconds passed: the pod stops and reports Failed (DeadlineExceeded), as upstream. */
+  deadlineExceeded?: { reason: string; message: string };
+  /** The timer waking the pod at its active deadline (seq of its decision, and the time it waits for). */
+  deadlineTimer?: { seq: number; until: string };
   /** seq of a mirror pod create/delete in flight (static pods only). */
   mirrorPending?: number;
 }
@@ -145,6 +149,8 @@ export interface PodsState {
   allocatable?: Record<string, string>;
   podLogsDir?: string;
   maxPods?: number;
+  /** KubeletConfiguration allowedUnsafeSysctls: allowed at admission besides the safe ones. */
+  allowedUnsafeSysctls?: string[];
   /** Mirror pods seen in the API, by the uid of the static pod they mirror. */
   mirrors: Record<string, { uid: string; namespace: string; name: string }>;
   /** Services by namespace/name, for the service-link environment variables. */

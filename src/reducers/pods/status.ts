@@ -102,7 +102,7 @@ export function phaseOf(rec: PodRecord, statuses: ContainerStatusJson[], inits: 
   return 'Pending';
 }
 
-function cond(prev: PodStatus | undefined, at: string, type: string, ok: boolean, reason?: string): PodConditionJson {
+function cond(prev: PodStatus | undefined, at: string, type: string, ok: boolean, reason?: string, message?: string): PodConditionJson {
   const status = ok ? 'True' : 'False';
   const old = prev?.conditions.find((c) => c.type === type);
   return {
@@ -110,14 +110,28 @@ function cond(prev: PodStatus | undefined, at: string, type: string, ok: boolean
     status,
     lastTransitionTime: old && old.status === status ? old.lastTransitionTime : at,
     ...(ok || !reason ? {} : { reason }),
+    ...(ok || !message ? {} : { message }),
   };
+}
+
+/** Upstream's GeneratePodReadyCondition: ready containers, and every readiness gate's condition True. */
+function readyCondition(rec: PodRecord, prev: PodStatus | undefined, at: string, containersReady: boolean, terminal: boolean): PodConditionJson {
+  if (!containersReady) return cond(prev, at, 'Ready', false, terminal ? 'PodCompleted' : 'ContainersNotReady');
+  const seen = rec.pod.status?.conditions ?? [];
+  const unready = (rec.pod.spec.readinessGates ?? []).flatMap((g) => {
+    const c = seen.find((x) => x.type === g.conditionType);
+    if (!c) return [`corresponding condition of pod readiness gate ${JSON.stringify(g.conditionType)} does not exist.`];
+    return c.status === 'True' ? [] : [`the status of pod readiness gate ${JSON.stringify(g.conditionType)} is not "True", but ${c.status}`];
+  });
+  return cond(prev, at, 'Ready', unready.length === 0, 'ReadinessGatesNotReady', unready.join(', '));
 }
 
 export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatus {
   const prev = rec.lastStatus;
   const inits = (rec.pod.spec.initContainers ?? []).map((s) => containerStatus(rec, s, rec.containers[s.name], at));
   const apps = rec.pod.spec.containers.map((s) => containerStatus(rec, s, rec.containers[s.name], at));
-  const phase = rec.rejected || rec.evicted ? 'Failed' : phaseOf(rec, apps, inits);
+  const failedBy = rec.rejected ?? rec.evicted ?? rec.deadlineExceeded;
+  const phase = failedBy ? 'Failed' : phaseOf(rec, apps, inits);
   const initialized = (rec.pod.spec.initContainers ?? []).every((s) => {
     const c = rec.containers[s.name];
     return c.kind === 'sidecar' ? c.current !== undefined : c.current?.state === 'exited' && c.current.exitCode === 0;
@@ -128,7 +142,7 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
   const conditions = [
     cond(prev, at, 'PodReadyToStartContainers', sandboxReady),
     cond(prev, at, 'Initialized', initialized, 'ContainersNotInitialized'),
-    cond(prev, at, 'Ready', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
+    readyCondition(rec, prev, at, containersReady, terminal),
     cond(prev, at, 'ContainersReady', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady'),
     cond(prev, at, 'PodScheduled', true),
   ];
@@ -142,6 +156,6 @@ export function podStatus(rec: PodRecord, at: string, hostIP?: string): PodStatu
     ...(ip ? { podIP: ip, podIPs: ips.map((x) => ({ ip: x })) } : {}),
     ...(rec.startTime ? { startTime: rec.startTime } : {}),
     qosClass: qosClass(rec.pod),
-    ...(rec.rejected ?? rec.evicted ? { reason: (rec.rejected ?? rec.evicted)!.reason, message: (rec.rejected ?? rec.evicted)!.message } : {}),
+    ...(failedBy ? { reason: failedBy.reason, message: failedBy.message } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { podIPsOf } from './pod-ips.ts';
 import type { DecisionDraft } from '../../model/entry.ts';
 import type { Container } from '../../model/pod.ts';
 import { inBackoff, ms } from './backoff.ts';
+import { deadlineOf, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON, type ActiveDeadlineExceeded } from '../../model/active-deadline.ts';
 import { containerPlan, sandboxPlan, volumePlan } from './plans.ts';
 import { containerSpecHash } from './spec-hash.ts';
 import type { ContainerRecord, PodRecord, PodsState } from './state.ts';
@@ -16,6 +17,17 @@ export function syncPod(s: PodsState, rec: PodRecord, at: string): DecisionDraft
   if (isTerminal(rec)) return stopSandboxOfFinishedPod(rec);
   const out: DecisionDraft[] = [];
   const ref = rec.ref;
+
+  // activeDeadlineSeconds: past it the pod is stopped and Failed; before it, a timer wakes the pod then.
+  const deadline = deadlineOf(rec.pod.spec.activeDeadlineSeconds, rec.startTime);
+  if (deadline !== undefined) {
+    if (ms(at) >= deadline) {
+      const data: ActiveDeadlineExceeded = { activeDeadlineSeconds: rec.pod.spec.activeDeadlineSeconds!, startTime: rec.startTime!, message: DEADLINE_EXCEEDED_MESSAGE };
+      return [{ type: 'PodActiveDeadlineExceeded', reason: DEADLINE_EXCEEDED_REASON, pod: ref, data }];
+    }
+    const until = new Date(deadline).toISOString();
+    if (rec.deadlineTimer?.until !== until) out.push({ type: 'RestartBackedOff', reason: 'ActiveDeadline', pod: ref, data: { which: 'deadline', until, waitingReason: 'ActiveDeadline' } });
+  }
 
   // Containers no longer in the spec, or started from an older spec, are killed first.
   const specs = specsByName(rec);
