@@ -63,7 +63,7 @@ export class StatsProvider {
     if (usage === undefined) return undefined;
     const prev = this.samples.get(key);
     if (prev && atMs <= prev.atMs) return prev.rate;
-    const rate = prev && usage >= prev.usage ? Math.round(((usage - prev.usage) / (atMs - prev.atMs)) * 1e6) : undefined;
+    const rate = prev && usage >= prev.usage ? Math.round(((usage - prev.usage) * 1000) / (atMs - prev.atMs)) : undefined;
     this.samples.set(key, { usage, atMs, rate });
     return rate;
   }

@@ -145,3 +145,33 @@ describe('node usage readers', () => {
     expect(interfacesFromProcNetDev(text)).to.deep.equal([{ name: 'eth0', rxBytes: 100, rxErrors: 1, txBytes: 200, txErrors: 2 }]);
   });
 });
+
+describe('stats provider', () => {
+  it('given two reads of a container\'s CPU counter, when summarised, then usageNanoCores is the rate between them, and a failing runtime call fails the summary', async () => {
+    const { StatsProvider } = await import('../../src/agent/stats-provider.ts');
+    const i = inputs();
+    let cpu = 1_000_000_000;
+    let at = Date.parse('2026-12-03T10:00:00.000Z');
+    let fail = false;
+    const cri = {
+      imageFsInfo: async () => ({ imageFilesystems: [], containerFilesystems: [] }),
+      listPodSandboxStats: async () => [],
+      listContainerStats: async () => {
+        if (fail) throw new Error('runtime down');
+        const ts = new Date(at).toISOString();
+        return [{ ...cstats('c1', 'u1', 'app', cpu, 10), cpu: { timestamp: ts, usageCoreNanoSeconds: cpu } }];
+      },
+    };
+    const p = new StatsProvider({ cri, nodeName: 'n', rootDir: '/nonexistent-root', podLogsDir: '/nonexistent-logs', pods: () => i.pods, now: () => at });
+    const first = await p.summary(true);
+    expect(webOf(first).containers[0].cpu?.usageNanoCores).to.equal(undefined);
+    cpu += 500_000_000; // half a core for 1 s
+    at += 1000;
+    const second = await p.summary(true);
+    expect(webOf(second).containers[0].cpu?.usageNanoCores).to.equal(500_000_000);
+    fail = true;
+    let err: Error | undefined;
+    await p.summary(true).catch((e: Error) => (err = e));
+    expect(err?.message).to.equal('runtime down');
+  });
+});
