@@ -26,12 +26,15 @@ function kubeletGet(env: TestbedEnv, path: string, cert?: string): Promise<{ sta
   });
 }
 
-function podJson(env: TestbedEnv, name: string, script: string): string {
+function podJson(env: TestbedEnv, name: string, script: string, cpuRequest?: string): string {
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { 'ledgerlet-test': 'metrics' } },
     spec: {
       nodeName: env.TESTBED_NODE_NAME, terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'main', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', script], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+      containers: [{
+        name: 'main', image: env.TESTBED_IMAGE_BUSYBOX, command: ['sh', '-c', script], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+        ...(cpuRequest ? { resources: { requests: { cpu: cpuRequest } } } : {}),
+      }],
       volumes: [{ name: 'scratch', emptyDir: {} }],
     },
   });
@@ -56,7 +59,8 @@ describe('stats and metrics on the kubelet API (metrics-server, kubectl top)', f
     agent = await startAgent(env, {
       extraArgs: ['--node-ip', '127.0.0.1', '--tls-cert-file', env.TESTBED_NODE_SERVING_CERT, '--tls-private-key-file', env.TESTBED_NODE_SERVING_KEY, '--client-ca-file', env.TESTBED_CA_CERT],
     });
-    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'burn', 'while :; do :; done'));
+    // A whole core requested, so its cgroup's CPU weight lets it run a core on the shared machine.
+    await kubectl(env, ['apply', '-f', '-'], podJson(env, 'burn', 'while :; do :; done', '1'));
     await kubectl(env, ['apply', '-f', '-'], podJson(env, 'idle', 'head -c 3000000 /dev/zero > /scratch/fill; echo hello; sleep 100000'));
     for (const name of ['burn', 'idle']) {
       await waitFor(`${name} running`, async () => ((await getJson(env, ['get', 'pod', name])).status?.containerStatuses?.[0]?.state?.running ? true : undefined), 120_000);
