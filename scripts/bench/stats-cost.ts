@@ -30,9 +30,9 @@ function get(env: TestbedEnv, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: kubeletPort(env), path, ca: readFileSync(env.TESTBED_CA_CERT), servername: env.TESTBED_NODE_NAME,
       cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) }, (res) => {
-      let n = 0;
-      res.on('data', (d: Buffer) => (n += d.length));
-      res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`${path}: ${res.statusCode}`))));
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body.length) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
     });
     req.on('error', reject);
     req.end();
