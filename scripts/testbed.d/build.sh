@@ -77,6 +77,20 @@ build_etcd() {
   echo "$key" > "${out}/.stamp"
 }
 
+build_metrics_server() {
+  local out="$METRICS_SERVER_BIN_DIR" key
+  key="$(stamp_key "$METRICS_SERVER_MODULE_DIR" metrics-server)"
+  if stamp_ok "${out}/.stamp" "$key" "${out}/metrics-server"; then
+    log "metrics-server ${METRICS_SERVER_VERSION}: cached in ${out}"
+    return 0
+  fi
+  log "building metrics-server ${METRICS_SERVER_VERSION} from sigs.k8s.io/metrics-server"
+  mkdir -p "$out"
+  rm -f "${out}/.stamp"
+  (cd "$METRICS_SERVER_MODULE_DIR" && go build -trimpath -ldflags "-s -w" -o "${out}/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server)
+  echo "$key" > "${out}/.stamp"
+}
+
 build_testbed_cri() {
   local out="${LEDGERLET_CACHE}/tools/bin" key
   key="$(stamp_key "$K8S_MODULE_DIR" testbed-cri "$(cat "${K8S_MODULE_DIR}"/cmd/testbed-cri/*.go | sha256_of)")"
@@ -98,6 +112,7 @@ link_bin_dir() {
   ln -sfn "${ETCD_BIN_DIR}/etcd" "${TESTBED_BIN}/etcd"
   ln -sfn "${LEDGERLET_CACHE}/agnhost-${K8S_VERSION}/bin/agnhost" "${TESTBED_BIN}/agnhost"
   ln -sfn "${LEDGERLET_CACHE}/tools/bin/testbed-cri" "${TESTBED_BIN}/testbed-cri"
+  ln -sfn "${METRICS_SERVER_BIN_DIR}/metrics-server" "${TESTBED_BIN}/metrics-server"
 }
 
 build_all() {
@@ -105,5 +120,6 @@ build_all() {
   build_etcd
   build_agnhost
   build_testbed_cri
+  build_metrics_server
   link_bin_dir
 }

@@ -33,6 +33,13 @@ node_ip_default() {
 TESTBED_NODE_IP="${TESTBED_NODE_IP:-$(node_ip_default)}"
 TESTBED_NODE_IFACE="${TESTBED_NODE_IFACE:-${TESTBED_CNI_BRIDGE}-node}"
 TESTBED_REGISTRY="127.0.0.1:${TESTBED_REGISTRY_PORT}"
+# The node agent's kubelet API port, which metrics-server scrapes (tests pass the same to ledgerlet).
+TESTBED_KUBELET_PORT="${TESTBED_KUBELET_PORT:-10250}"
+# metrics-server listens on a host address the apiserver's aggregator may dial through Endpoints
+# (never loopback: Endpoints refuse it): the source address of the default route unless set.
+TESTBED_METRICS_SERVER_PORT="${TESTBED_METRICS_SERVER_PORT:-$((TESTBED_APISERVER_PORT + 4000))}"
+default_host_ip() { ip -4 route get 192.0.2.255 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") {print $(i + 1); exit}}'; }
+TESTBED_METRICS_SERVER_ADDRESS="${TESTBED_METRICS_SERVER_ADDRESS:-$(default_host_ip)}"
 # The second registry, which requires HTTP basic authentication (imagePullSecrets tests). Its
 # password is made at the first `up` and kept (0600) beside its htpasswd file.
 TESTBED_AUTH_REGISTRY_PORT="${TESTBED_AUTH_REGISTRY_PORT:-$((TESTBED_REGISTRY_PORT + 100))}"
@@ -47,6 +54,9 @@ K8S_VERSION="$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "${K8
 ETCD_VERSION="$(awk '$1=="go.etcd.io/etcd/server/v3" && $2 ~ /^v/ {print $2; exit}' "${ETCD_MODULE_DIR}/go.mod")"
 K8S_BIN_DIR="${LEDGERLET_CACHE}/k8s-${K8S_VERSION}/bin"
 ETCD_BIN_DIR="${LEDGERLET_CACHE}/etcd-${ETCD_VERSION}/bin"
+METRICS_SERVER_MODULE_DIR="${REPO_ROOT}/testbed/metrics-server"
+METRICS_SERVER_VERSION="$(awk '$1=="sigs.k8s.io/metrics-server" && $2 ~ /^v/ {print $2; exit}' "${METRICS_SERVER_MODULE_DIR}/go.mod")"
+METRICS_SERVER_BIN_DIR="${LEDGERLET_CACHE}/metrics-server-${METRICS_SERVER_VERSION}/bin"
 # One folder with every binary the testbed built (symlinks into the versioned caches).
 TESTBED_BIN="${LEDGERLET_CACHE}/bin"
 

@@ -14,6 +14,8 @@ render() { # template output : fill @NAME@ placeholders
       -e "s|@REGISTRY_DIR@|${TESTBED_DIR}/registry/storage|g" \
       -e "s|@AUTH_REGISTRY@|${TESTBED_AUTH_REGISTRY}|g" \
       -e "s|@AUTH_REGISTRY_DIR@|${AUTH_REGISTRY_DIR}|g" \
+      -e "s|@METRICS_SERVER_ADDRESS@|${TESTBED_METRICS_SERVER_ADDRESS}|g" \
+      -e "s|@METRICS_SERVER_PORT@|${TESTBED_METRICS_SERVER_PORT}|g" \
       "$tmpl" > "${out}.tmp"
   mv -f "${out}.tmp" "$out"
 }
@@ -137,12 +139,8 @@ admin_curl() {
 }
 apiserver_ready() { admin_curl "${APISERVER_URL}/readyz" | grep -qx ok; }
 
-up_apiserver() {
-  if is_running kube-apiserver && apiserver_ready; then return 0; fi
-  stop_pid_group kube-apiserver
-  ensure_port_free "$TESTBED_APISERVER_PORT" kube-apiserver
-  mkdir -p "${TESTBED_DIR}/apiserver"
-  start_bg kube-apiserver "${K8S_BIN_DIR}/kube-apiserver" \
+apiserver_args() {
+  printf '%s\n' \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="${TESTBED_APISERVER_PORT}" \
     --cert-dir="${TESTBED_DIR}/apiserver" \
     --etcd-servers="http://127.0.0.1:${TESTBED_ETCD_CLIENT_PORT}" \
@@ -161,7 +159,28 @@ up_apiserver() {
     --enable-admission-plugins=NodeRestriction \
     --allow-privileged=true \
     --endpoint-reconciler-type=none \
+    --requestheader-client-ca-file="${PKI_DIR}/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-username-headers=X-Remote-User \
+    --proxy-client-cert-file="${PKI_DIR}/front-proxy-client.crt" \
+    --proxy-client-key-file="${PKI_DIR}/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
     --profiling=false
+}
+
+up_apiserver() {
+  local args key
+  mapfile -t args < <(apiserver_args)
+  # started with other flags (an older testbed): restart it with these
+  key="$(printf '%s\n' "${args[@]}" | sha256_of)"
+  if is_running kube-apiserver && apiserver_ready && [ "$(cat "${TESTBED_DIR}/apiserver/.args" 2>/dev/null)" = "$key" ]; then return 0; fi
+  stop_pid_group kube-apiserver
+  ensure_port_free "$TESTBED_APISERVER_PORT" kube-apiserver
+  mkdir -p "${TESTBED_DIR}/apiserver"
+  start_bg kube-apiserver "${K8S_BIN_DIR}/kube-apiserver" "${args[@]}"
+  echo "$key" > "${TESTBED_DIR}/apiserver/.args"
   wait_for kube-apiserver 240 apiserver_ready || die "kube-apiserver did not become ready; see ${LOG_DIR}/kube-apiserver.log"
 }
 
@@ -194,6 +213,47 @@ up_scheduler() {
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
     --bind-address=127.0.0.1 --secure-port=${TESTBED_SCHED_PORT} --leader-elect=false --profiling=false
   wait_for kube-scheduler 120 sched_healthy || die "kube-scheduler did not become healthy; see ${LOG_DIR}/kube-scheduler.log"
+}
+
+# --- metrics-server --------------------------------------------------------------------------
+# A host process like the control plane, registered as the v1beta1.metrics.k8s.io APIService. It
+# scrapes each node's /metrics/resource at the node's InternalIP on TESTBED_KUBELET_PORT with its
+# client certificate (the kubelet API authorizes it through nodes/metrics, as upstream), and does
+# not verify the node's serving certificate (--kubelet-insecure-tls, as upstream's docs allow for
+# test clusters): the tests' agents may serve a self-signed one.
+metrics_server_url() { echo "https://${TESTBED_METRICS_SERVER_ADDRESS}:${TESTBED_METRICS_SERVER_PORT}"; }
+metrics_server_healthy() { curl -fsSk "$(metrics_server_url)/livez" | grep -qx ok; }
+
+metrics_server_args() {
+  local kc="${TESTBED_DIR}/kubeconfig/metrics-server.kubeconfig"
+  printf '%s\n' \
+    --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
+    --bind-address="${TESTBED_METRICS_SERVER_ADDRESS}" --secure-port="${TESTBED_METRICS_SERVER_PORT}" \
+    --cert-dir="${TESTBED_DIR}/metrics-server" \
+    --requestheader-client-ca-file="${PKI_DIR}/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --kubelet-insecure-tls \
+    --kubelet-preferred-address-types=InternalIP \
+    --kubelet-port="${TESTBED_KUBELET_PORT}" \
+    --metric-resolution=15s \
+    --profiling=false
+}
+
+up_metrics_server() {
+  [ -n "$TESTBED_METRICS_SERVER_ADDRESS" ] || die "no host address for metrics-server (no default route): set TESTBED_METRICS_SERVER_ADDRESS"
+  render "${REPO_ROOT}/testbed/metrics-server/metrics-server.yaml.in" "${TESTBED_DIR}/metrics-server/metrics-server.yaml"
+  "${K8S_BIN_DIR}/kubectl" --kubeconfig="$ADMIN_KUBECONFIG" apply -f "${TESTBED_DIR}/metrics-server/metrics-server.yaml" >/dev/null \
+    || die "could not register metrics-server (RBAC, Service, APIService)"
+  local args key
+  mapfile -t args < <(metrics_server_args)
+  key="$(printf '%s\n' "${args[@]}" | sha256_of)"
+  if is_running metrics-server && metrics_server_healthy && [ "$(cat "${TESTBED_DIR}/metrics-server/.args" 2>/dev/null)" = "$key" ]; then return 0; fi
+  stop_pid_group metrics-server
+  ensure_port_free "$TESTBED_METRICS_SERVER_PORT" metrics-server
+  mkdir -p "${TESTBED_DIR}/metrics-server"
+  start_bg metrics-server "${METRICS_SERVER_BIN_DIR}/metrics-server" "${args[@]}"
+  echo "$key" > "${TESTBED_DIR}/metrics-server/.args"
+  wait_for metrics-server 120 metrics_server_healthy || die "metrics-server did not become healthy; see ${LOG_DIR}/metrics-server.log"
 }
 
 # --- down ------------------------------------------------------------------------------------
@@ -233,4 +293,4 @@ clean_leftovers() {
   done
 }
 
-ALL_COMPONENTS=(registry auth-registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler)
+ALL_COMPONENTS=(registry auth-registry containerd etcd kube-apiserver kube-controller-manager kube-scheduler metrics-server)

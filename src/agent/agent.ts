@@ -49,12 +49,15 @@ import { isDestructive } from './destructive-decisions.ts';
 import { recordEvents } from './event-recorder.ts';
 import { heartbeat$ } from './heartbeat.ts';
 import { serveHealth } from './health-server.ts';
+import { agentMetrics } from './agent-metrics.ts';
+import { StatsProvider } from './stats-provider.ts';
 import { containerLogRotation$ } from './container-log-rotation.ts';
 import { parseQuantity } from '../model/quantity.ts';
 import { KubeletAuth } from './kubelet-auth.ts';
 import { serveKubeletApi, type KubeletServerOptions } from './kubelet-server.ts';
 import { serveReadOnlyKubeletApi } from './kubelet-read-only.ts';
 import { insecureCipherSuites } from '../model/tls-settings.ts';
+import { runningContainers } from './kubelet-api-queries.ts';
 import { servingTls } from './kubelet-tls.ts';
 import { nodeStatusSource } from './node-status-source.ts';
 import { LOCAL_API_SOCKET, serveLocalApi } from '../postmortem/local-api.ts';
@@ -207,9 +210,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const plegStats = createPlegStats();
   subs.push(engine.attach(pleg$({ runtime: criRuntimeView(cri, { rootDir: o.rootDir }), clock, stats: plegStats }), { name: 'pleg' }));
   const health = cfg.healthzPort > 0
-    ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, logStatus: () => engine.logStatus, effectsPending: () => engine.effectsPending, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
+    ? serveHealth({ host: cfg.healthzBindAddress, port: cfg.healthzPort, pleg: plegStats, logStatus: () => engine.logStatus, onError: (e) => log.warn({ err: e.message }, 'health endpoint not served') })
     : undefined;
-  subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock }), { name: 'prober' }));
+  const metrics = agentMetrics({ entries$: engine.entries$, state: () => engine.state(), pleg: plegStats, logStatus: () => engine.logStatus, effectsPending: () => engine.effectsPending });
+  subs.push(engine.attach(prober$({ targets$: engine.entries$.pipe(startWith(null), map(() => probeTargets(engine.state().pods)), distinctTargets()), handlers: proberHandlers(cri), clock, onResult: metrics.countProbe }), { name: 'prober' }));
   subs.push(engine.attach(csiPlugins$({ dir: pluginsRegistryDir(o.rootDir), registry: csiRegistry, nodeName: o.nodeName, clock, clients, nodeUid: () => nodeUid }), { name: 'csi-plugins' }));
   subs.push(engine.attach(volumeRefresh$({ targets$: engine.entries$.pipe(startWith(null), auditTime(500), map(() => volumeRefreshTargets(engine.state().pods))), deps: volumeDeps, syncFrequencyMs: parseDurationMs(cfg.syncFrequency) ?? 60_000 }), { name: 'volume-refresh' }));
   subs.push(engine.attach(evictionSignalsFor(), { name: 'eviction' }));
@@ -318,6 +322,11 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
         host: cfg.address, port: cfg.port, tls, auth, state: () => engine.state(), now: () => clock.now().getTime(),
         containerLogPath: async (id) => (await cri.containerStatus(id)).logPath,
         streaming: cri,
+        // Stats are reads for operators: the engine never sees them.
+        stats: new StatsProvider({ cri, nodeName: o.nodeName, rootDir: o.rootDir, podLogsDir: cfg.podLogsDir, pods: () => engine.state().pods, now: () => clock.now().getTime() }),
+        containerIds: () => runningContainers(engine.state().pods),
+        metrics,
+        onStatsError: (e) => log.debug({ err: e.message }, 'stats not read'),
         ledger: storeSource(store, 'agent', false),
         streamIdleTimeoutMs: parseDurationMs(cfg.streamingConnectionIdleTimeout) ?? 4 * 3_600_000,
         onListening: (address) => log.info({ address, certificate: tls.source, authorizationMode: cfg.authorization.mode, tlsMinVersion: tls.minVersion }, 'kubelet API serving'),
@@ -347,6 +356,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       clearInterval(retentionTimer);
       await health?.close();
       await kubeletApi?.close();
+      metrics.close();
       for (const s of subs) s.unsubscribe();
       await engine.stop({ timeoutMs: 5000 });
       await localApi.close();

@@ -71,3 +71,12 @@ export function readySandbox(rec: PodRecord | undefined, podName: string): Strea
   if (rec.sandbox.state !== 'ready' || !rec.sandbox.id) return { ok: false, status: 400, message: `pod "${podName}" has no running sandbox` };
   return { ok: true, id: rec.sandbox.id };
 }
+
+/** The runtime id and image of each running container, by `<pod uid>/<container>`. */
+export function runningContainers(pods: PodsState): Map<string, { id: string; image: string }> {
+  const out = new Map<string, { id: string; image: string }>();
+  for (const rec of Object.values(pods.pods)) {
+    for (const c of Object.values(rec.containers)) if (c.current?.state === 'running') out.set(`${rec.ref.uid}/${c.name}`, { id: c.current.id, image: c.current.image ?? '' });
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 // The kubelet API (address:port, upstream 0.0.0.0:10250) over TLS: what the API server calls for
-// `kubectl logs` (/containerLogs), plus /pods and /healthz. Every request is authenticated and
+// `kubectl logs` (/containerLogs), plus /pods and /healthz, the summary API (/stats/summary) and
+// the metrics (/metrics, /metrics/resource, /metrics/probes, /metrics/cadvisor). Every request is authenticated and
 // authorized (kubelet-auth.ts). exec, attach and port-forward are upgrades proxied to the runtime's
 // streaming server (kubelet-streaming.ts); /run is not served (501).
 import { createServer, type Server } from 'node:https';
@@ -13,6 +14,10 @@ import { findPod, logTarget, podList, stillRunning } from './kubelet-api-queries
 import type { ServingTls } from './kubelet-tls.ts';
 import { serveLedger } from './kubelet-ledger.ts';
 import type { LogSource } from '../postmortem/source.ts';
+import type { Registry } from 'prom-client';
+import type { Summary } from './stats-summary.ts';
+import { cadvisorMetrics, resourceMetrics } from './resource-metrics.ts';
+import { PROMETHEUS_TEXT } from './prometheus-text.ts';
 import { handleStreamingUpgrade, type StreamingOptions } from './kubelet-streaming.ts';
 
 export interface KubeletServerOptions {
@@ -26,6 +31,14 @@ export interface KubeletServerOptions {
   /** Where the runtime writes a container's log (CRI ContainerStatus.logPath). */
   containerLogPath: (containerId: string) => Promise<string>;
   now: () => number;
+  /** The summary API's reads (stats-provider.ts); /stats and /metrics/{resource,cadvisor} answer 503 without it. */
+  stats?: { summary(onlyCpuAndMemory: boolean): Promise<Summary> };
+  /** The runtime's id and image of each running container, by `<pod uid>/<container>` (cAdvisor's labels). */
+  containerIds?: () => Map<string, { id: string; image: string }>;
+  /** The agent's own metrics (/metrics) and the prober's (/metrics/probes). */
+  metrics?: { registry: Registry; probes: Registry };
+  /** Told of a stats read that failed (the scrape answers scrape_error 1 or 500). */
+  onStatsError?: (err: Error) => void;
   /** How often a followed log is polled for new lines. */
   followPollMs?: number;
   /** streamingConnectionIdleTimeout: an exec/attach/port-forward stream idle this long is closed (0: never). */
@@ -76,6 +89,8 @@ async function handle(o: KubeletServerOptions, req: IncomingMessage, res: Server
 export async function route(o: KubeletServerOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname;
   if (path === '/healthz') return send(res, 200, 'ok');
+  if (path === '/stats/summary' || path === '/stats/summary/') return statsSummary(o, res, url.searchParams);
+  if (path === '/metrics' || path.startsWith('/metrics/')) return metrics(o, res, path);
   if (path === '/pods' || path === '/pods/') {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     return void res.end(JSON.stringify(podList(o.state().pods)));
@@ -87,6 +102,51 @@ export async function route(o: KubeletServerOptions, req: IncomingMessage, res: 
   if (STREAMING.some(under)) return send(res, 400, 'Upgrade request required');
   if (NOT_SERVED.some(under)) return send(res, 501, `${path.split('/')[1]} is not implemented by ledgerlet (see docs/configuration.md)`);
   return send(res, 404, `404 page not found: ${path}`);
+}
+
+async function statsSummary(o: KubeletServerOptions, res: ServerResponse, q: URLSearchParams): Promise<void> {
+  if (!o.stats) return send(res, 503, 'stats are not available');
+  // Upstream: exactly one only_cpu_and_memory=true asks for the CPU-and-memory summary.
+  const only = q.getAll('only_cpu_and_memory');
+  try {
+    const summary = await o.stats.summary(only.length === 1 && only[0] === 'true');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(summary));
+  } catch (e) {
+    o.onStatsError?.(e as Error);
+    send(res, 500, `Internal Error: failed to get the summary: ${(e as Error).message}`);
+  }
+}
+
+async function metrics(o: KubeletServerOptions, res: ServerResponse, path: string): Promise<void> {
+  const text = (body: string) => {
+    res.writeHead(200, { 'Content-Type': PROMETHEUS_TEXT });
+    res.end(body);
+  };
+  switch (path.replace(/\/$/, '')) {
+    case '/metrics':
+      if (!o.metrics) return send(res, 404, '404 page not found');
+      return text(await o.metrics.registry.metrics());
+    case '/metrics/probes':
+      if (!o.metrics) return send(res, 404, '404 page not found');
+      return text(await o.metrics.probes.metrics());
+    case '/metrics/resource': {
+      // As upstream, a failed read still answers 200 with scrape_error 1.
+      const summary = await o.stats?.summary(true).catch((e: Error) => void o.onStatsError?.(e));
+      return text(resourceMetrics(summary ?? undefined));
+    }
+    case '/metrics/cadvisor': {
+      if (!o.stats) return send(res, 503, 'stats are not available');
+      const summary = await o.stats.summary(true).catch((e: Error) => e);
+      if (summary instanceof Error) {
+        o.onStatsError?.(summary);
+        return send(res, 500, `failed to read container stats: ${summary.message}`);
+      }
+      return text(cadvisorMetrics(summary, o.containerIds?.() ?? new Map()));
+    }
+    default:
+      return send(res, 404, `404 page not found: ${path}`);
+  }
 }
 
 function logOptions(q: URLSearchParams, now: number): LogOptions | string {

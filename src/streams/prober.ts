@@ -66,8 +66,18 @@ export interface ProberOptions {
   /** how long past timeoutSeconds a handler may take before the worker counts a failure (default 5 s) */
   handlerGraceMs?: number;
   stats?: ProberStats;
+  /** told of every check that ran (upstream's prober_probe_total); 'unknown' when the handler failed */
+  onResult?: (r: ProbeCount) => void;
   /** results of containers whose targets went away, kept in case the same instance comes back (default 4096) */
   rememberMax?: number;
+}
+
+/** One check's result, for counting (never an entry). */
+export interface ProbeCount {
+  kind: ProbeKind;
+  result: 'successful' | 'failed' | 'unknown';
+  pod: { uid: string; namespace: string; name: string };
+  container: string;
 }
 
 /** A probe with upstream's defaults applied. */
@@ -141,6 +151,7 @@ interface Env {
   handlers: ProbeHandlers;
   graceMs: number;
   stats: ProberStats;
+  onResult?: (r: ProbeCount) => void;
   emit: (d: ObservationDraft) => void;
 }
 
@@ -262,6 +273,7 @@ class Worker {
       if (r === undefined) return;
       if (r === 'error') {
         env.stats.errors++;
+        if (!this.stopped) env.onResult?.({ kind, result: 'unknown', pod: target.pod, container: target.container });
         return;
       }
       outcome = r;
@@ -274,6 +286,7 @@ class Worker {
     env.stats.checks++;
     if (outcome.result === 'success') env.stats.successes++;
     else env.stats.failures++;
+    env.onResult?.({ kind, result: outcome.result === 'success' ? 'successful' : 'failed', pod: target.pod, container: target.container });
     this.record(outcome, e, name);
   }
 
@@ -384,6 +397,7 @@ export function prober$(opts: ProberOptions): Observable<ObservationDraft> {
       handlers: opts.handlers,
       graceMs: opts.handlerGraceMs ?? 5000,
       stats: opts.stats ?? createProberStats(),
+      onResult: opts.onResult,
       emit: (d) => {
         if (!closed) subscriber.next(d);
       },

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -35,7 +36,9 @@ describe('ledgerlet run: bad input', function () {
 
   it('a runtime that does not answer is reported, and the agent keeps running until told to stop', async () => {
     const port = 20000 + (process.pid % 20000);
-    writeFileSync(join(dir, 'health.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzPort: ${port}\n`);
+    const apiPort = port + 1;
+    // Standalone: the kubelet API answers anyone (anonymous, AlwaysAllow) so its /metrics can be read without an API server.
+    writeFileSync(join(dir, 'health.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nhealthzPort: ${port}\nport: ${apiPort}\nauthentication:\n  anonymous:\n    enabled: true\nauthorization:\n  mode: AlwaysAllow\n`);
     const child = spawn(process.execPath, [cli, 'run', '--root-dir', join(dir, 'r3'), '--config', join(dir, 'health.yaml'), '--container-runtime-endpoint', `unix://${join(dir, 'no-runtime.sock')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -44,8 +47,9 @@ describe('ledgerlet run: bad input', function () {
     while (!out.includes('RuntimeUnreachable') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out).to.include('RuntimeUnreachable');
     expect(child.exitCode).to.equal(null);
-    // The health endpoint still answers, and its metrics show the log growing.
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // The kubelet API still answers, and its metrics show the log growing; the healthz port serves /healthz only, as upstream.
+    const metrics = await insecureGet(`https://127.0.0.1:${apiPort}/metrics`);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).to.equal(404);
     expect(metrics).to.match(/ledgerlet_log_entries_total\{kind="observation"\} [1-9]/);
     expect(metrics).to.include('kubelet_running_pods 0');
     child.kill('SIGTERM');
@@ -54,3 +58,16 @@ describe('ledgerlet run: bad input', function () {
     expect(out).to.include('ledgerlet stopped; pods keep running');
   });
 });
+
+/** GET over TLS without checking the agent's self-signed serving certificate. */
+function insecureGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

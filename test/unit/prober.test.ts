@@ -21,6 +21,8 @@ class Harness {
   /** `${containerId}/${kind}@${seconds since T0}` per check started */
   readonly calls: string[] = [];
   readonly stats: ProberStats = createProberStats();
+  /** what onResult was told (prober_probe_total), as `${kind} ${result}` */
+  readonly counted: string[] = [];
   /** what each (containerId/kind) answers now; default success */
   readonly answer = new Map<string, Behaviour>();
   aborted = 0;
@@ -41,7 +43,7 @@ class Harness {
       return Promise.resolve({ result: b, detail: b === 'failure' ? 'HTTP probe failed with statuscode: 500' : '' });
     };
     const handlers: ProbeHandlers = { exec: handler, httpGet: handler, tcpSocket: handler, grpc: handler };
-    this.sub = prober$({ targets$: this.targets, handlers, clock: this.clock, stats: this.stats, handlerGraceMs: graceMs }).subscribe((d) => {
+    this.sub = prober$({ targets$: this.targets, handlers, clock: this.clock, stats: this.stats, handlerGraceMs: graceMs, onResult: (r) => this.counted.push(`${r.pod.namespace}/${r.pod.name}/${r.container} ${r.kind} ${r.result}`) }).subscribe((d) => {
       const codec = d.type === 'ProbeFailed' ? ProbeFailed : d.type === 'ProbeResultChanged' ? ProbeResultChanged : undefined;
       expect(codec, `unexpected ${d.type}`).to.not.equal(undefined);
       expect(codec!.is(d.data), JSON.stringify(d.data)).to.equal(true);
@@ -106,6 +108,17 @@ describe('prober: workers, thresholds and timing (virtual time)', () => {
     expect(h.callsOf('c1/liveness')).to.deep.equal([]);
     await h.advance(10.1);
     expect(h.callsOf('c1/liveness')).to.deep.equal([5, 8, 11, 14]);
+  });
+
+  it('every check that ran is counted for prober_probe_total: successful, failed, unknown when the handler failed', async () => {
+    h = new Harness();
+    h.targets.next([target('c1', { readiness: httpProbe({ periodSeconds: 1, failureThreshold: 100 }) })]);
+    await h.advance(0.5);
+    h.answer.set('c1/readiness', 'failure');
+    await h.advance(1);
+    h.answer.set('c1/readiness', 'error');
+    await h.advance(1);
+    expect(h.counted).to.deep.equal(['default/web/app readiness successful', 'default/web/app readiness failed', 'default/web/app readiness unknown']);
   });
 
   it('a container that started long ago is probed at once', async () => {

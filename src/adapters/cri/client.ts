@@ -168,6 +168,11 @@ export class CriClient {
     return this.rt('ContainerStats', { containerId }, C.ContainerStatsResponse, opts.timeoutMs);
   }
 
+  /** Stats of every pod sandbox: the pod cgroup, network and process count (summary API, /metrics/resource). */
+  listPodSandboxStats(opts: CallOptions = {}): Promise<C.PodSandboxStats[]> {
+    return this.rt('ListPodSandboxStats', { filter: {} }, C.ListPodSandboxStatsResponse, opts.timeoutMs);
+  }
+
   /** Asks the runtime to start writing the container's log file anew (after it was rotated away). */
   reopenContainerLog(containerId: string, opts: CallOptions = {}): Promise<void> {
     return this.rt('ReopenContainerLog', { containerId }, C.EmptyResponse, opts.timeoutMs);

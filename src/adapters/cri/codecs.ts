@@ -424,6 +424,71 @@ export const ContainerStats = mapped(
 export const ContainerStatsResponse = mapped('ContainerStatsResponse', t.type({ stats: ContainerStats }), (r) => r.stats);
 export const ListContainerStatsResponse = mapped('ListContainerStatsResponse', t.type({ stats: t.array(ContainerStats) }), (r) => r.stats);
 
+/** One network interface's counters (CRI NetworkInterfaceUsage). */
+export interface InterfaceUsage {
+  name: string;
+  rxBytes?: number;
+  rxErrors?: number;
+  txBytes?: number;
+  txErrors?: number;
+}
+
+const RawInterfaceUsage = t.type({ name: t.string, rxBytes: WrappedInt64, rxErrors: WrappedInt64, txBytes: WrappedInt64, txErrors: WrappedInt64 });
+const toInterfaceUsage = (r: t.TypeOf<typeof RawInterfaceUsage>): InterfaceUsage =>
+  dropUndefined({ name: r.name, rxBytes: r.rxBytes, rxErrors: r.rxErrors, txBytes: r.txBytes, txErrors: r.txErrors });
+
+/** A pod sandbox's own usage (CRI ListPodSandboxStats, Linux part): the pod cgroup and its network namespace. */
+export interface PodSandboxStats {
+  id: string;
+  metadata: PodSandboxMetadata;
+  labels: Record<string, string>;
+  cpu?: ContainerStats['cpu'];
+  memory?: ContainerStats['memory'];
+  network?: { timestamp: string | undefined; defaultInterface?: InterfaceUsage; interfaces: InterfaceUsage[] };
+  processCount?: number;
+  containers: ContainerStats[];
+}
+
+const RawCpu = t.union([t.null, t.type({ timestamp: UsageTime, usageCoreNanoSeconds: WrappedInt64, usageNanoCores: WrappedInt64 })]);
+const RawMemory = t.union([
+  t.null,
+  t.type({ timestamp: UsageTime, workingSetBytes: WrappedInt64, availableBytes: WrappedInt64, usageBytes: WrappedInt64, rssBytes: WrappedInt64, pageFaults: WrappedInt64, majorPageFaults: WrappedInt64 }),
+]);
+
+export const PodSandboxStats = mapped(
+  'PodSandboxStats',
+  t.type({
+    attributes: t.type({ id: t.string, metadata: PodSandboxMetadata, labels: StringMap }, 'PodSandboxAttributes'),
+    linux: t.union([
+      t.null,
+      t.type({
+        cpu: RawCpu,
+        memory: RawMemory,
+        network: t.union([t.null, t.type({ timestamp: UsageTime, defaultInterface: t.union([t.null, RawInterfaceUsage]), interfaces: t.array(RawInterfaceUsage) })]),
+        process: t.union([t.null, t.type({ timestamp: UsageTime, processCount: WrappedInt64 })]),
+        containers: t.array(ContainerStats),
+      }),
+    ]),
+  }),
+  (r): PodSandboxStats => {
+    const l = r.linux;
+    return dropUndefined({
+      id: r.attributes.id,
+      metadata: r.attributes.metadata,
+      labels: r.attributes.labels,
+      cpu: l?.cpu ? dropUndefined({ ...l.cpu }) : undefined,
+      memory: l?.memory ? dropUndefined({ ...l.memory }) : undefined,
+      network: l?.network
+        ? dropUndefined({ timestamp: l.network.timestamp, defaultInterface: l.network.defaultInterface ? toInterfaceUsage(l.network.defaultInterface) : undefined, interfaces: l.network.interfaces.map(toInterfaceUsage) })
+        : undefined,
+      processCount: l?.process?.processCount,
+      containers: l?.containers ?? [],
+    });
+  },
+);
+
+export const ListPodSandboxStatsResponse = mapped('ListPodSandboxStatsResponse', t.type({ stats: t.array(PodSandboxStats) }), (r) => r.stats);
+
 // ---------------------------------------------------------------------------------------------
 // images
 
