@@ -1,7 +1,7 @@
 // Admission refusals and activeDeadlineSeconds against the real agent, containerd and API server
 // (issue #14 cause 8): what `kubectl get pod` shows.
 import { expect } from 'chai';
-import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, startWithCleanPods, stopAfterDeletingPods, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const NS = 'default';
 const LABEL = 'ledgerlet-test=admission';
@@ -24,15 +24,8 @@ describe('admission and active deadline (ledgerlet run + containerd)', function 
   let env: TestbedEnv;
   let agent: RunningAgent | undefined;
 
-  before(async () => {
-    env = await testbedEnv();
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
-    agent = await startAgent(env);
-  });
-  after(async () => {
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--wait=true', '--timeout=90s', '--ignore-not-found']).catch(() => undefined);
-    await agent?.stop();
-  });
+  before(async () => ({ env, agent } = await startWithCleanPods(NS, LABEL)));
+  after(() => stopAfterDeletingPods(env, agent, NS, LABEL));
 
   it('refuses unsafe sysctls and a windows pod at admission, without a sandbox', async () => {
     await kubectl(env, ['apply', '-f', '-'], pod(env, 'adm-sysctl', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '10000' }] } }));

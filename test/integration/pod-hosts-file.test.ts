@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCriLogLine } from '../../src/adapters/fs/cri-log.ts';
-import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, startWithCleanPods, stopAfterDeletingPods, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const NS = 'default';
 const LABEL = 'ledgerlet-test=hosts-file';
@@ -33,15 +33,8 @@ describe('kubelet-managed /etc/hosts (ledgerlet run + containerd)', function () 
   let env: TestbedEnv;
   let agent: RunningAgent | undefined;
 
-  before(async () => {
-    env = await testbedEnv();
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
-    agent = await startAgent(env);
-  });
-  after(async () => {
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--wait=true', '--timeout=90s', '--ignore-not-found']).catch(() => undefined);
-    await agent?.stop();
-  });
+  before(async () => ({ env, agent } = await startWithCleanPods(NS, LABEL)));
+  after(() => stopAfterDeletingPods(env, agent, NS, LABEL));
 
   it('a pod-network pod sees its IP with hostname and FQDN, its hostAliases, and an FQDN hostname', async () => {
     await kubectl(env, ['apply', '-f', '-'], pod(env, 'hosts-fqdn', {

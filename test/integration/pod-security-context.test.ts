@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseCriLogLine } from '../../src/adapters/fs/cri-log.ts';
-import { getJson, kubectl, startAgent, testbedEnv, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
+import { getJson, kubectl, startWithCleanPods, stopAfterDeletingPods, waitFor, type RunningAgent, type TestbedEnv } from './helpers/agent.ts';
 
 const NS = 'default';
 const LABEL = 'ledgerlet-test=security-context';
@@ -32,15 +32,8 @@ describe('security context (ledgerlet run + containerd)', function () {
   let env: TestbedEnv;
   let agent: RunningAgent | undefined;
 
-  before(async () => {
-    env = await testbedEnv();
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
-    agent = await startAgent(env);
-  });
-  after(async () => {
-    await kubectl(env, ['delete', 'pods', '-n', NS, '-l', LABEL, '--wait=true', '--timeout=90s', '--ignore-not-found']).catch(() => undefined);
-    await agent?.stop();
-  });
+  before(async () => ({ env, agent } = await startWithCleanPods(NS, LABEL)));
+  after(() => stopAfterDeletingPods(env, agent, NS, LABEL));
 
   it('privileged init and app containers run (the sandbox is marked privileged) with CAP_SYS_ADMIN', async () => {
     await kubectl(env, ['apply', '-f', '-'], pod(env, 'sc-privileged', { initContainers: [{ name: 'init', image: env.TESTBED_IMAGE_BUSYBOX, command: ['true'], securityContext: { privileged: true } }] }, [

@@ -33,6 +33,16 @@ export function register(program: Command): void {
 
 /** `verify --rules current`: exit 0 when the installed rules decide exactly as recorded, 1 when some pod would differ. */
 export async function runUpgradeCheck(rootDir: string, json: boolean, getDecider: () => Promise<Decider<unknown>>, out: (line: string) => void = console.log): Promise<number> {
+  return withReadOnlyLog(rootDir, out, async (store) => {
+    const report = await checkAgainstCurrentRules(store, await getDecider());
+    if (json) out(JSON.stringify(report));
+    else for (const line of describeUpgradeCheck(report)) out(line);
+    return report.differences.length === 0 && report.unreadable === 0 ? 0 : 1;
+  });
+}
+
+/** Opens the log read-only for one check; a log that cannot be opened or read is one `verify:` line and exit code 1. */
+async function withReadOnlyLog(rootDir: string, out: (line: string) => void, check: (store: LogStore) => Promise<number>): Promise<number> {
   let store: LogStore;
   try {
     store = await LogStore.open(logDir(rootDir), { readOnly: true });
@@ -41,10 +51,7 @@ export async function runUpgradeCheck(rootDir: string, json: boolean, getDecider
     return 1;
   }
   try {
-    const report = await checkAgainstCurrentRules(store, await getDecider());
-    if (json) out(JSON.stringify(report));
-    else for (const line of describeUpgradeCheck(report)) out(line);
-    return report.differences.length === 0 && report.unreadable === 0 ? 0 : 1;
+    return await check(store);
   } catch (err) {
     out(`verify: ${(err as Error).message}`);
     return 1;
@@ -77,14 +84,7 @@ export function describeUpgradeCheck(r: UpgradeCheckReport): string[] {
 
 /** Exit code 0 when everything matches, 1 otherwise (including a log that cannot be opened). */
 export async function runVerify(rootDir: string, json: boolean, getDecider: () => Promise<Decider<unknown>>, out: (line: string) => void = console.log): Promise<number> {
-  let store: LogStore;
-  try {
-    store = await LogStore.open(logDir(rootDir), { readOnly: true });
-  } catch (err) {
-    out(`verify: ${err instanceof LogStoreError ? err.message : (err as Error).message}`);
-    return 1;
-  }
-  try {
+  return withReadOnlyLog(rootDir, out, async (store) => {
     const report = await verifyLog(store, await getDecider());
     if (json) out(JSON.stringify(report));
     else {
@@ -103,10 +103,5 @@ export async function runVerify(rootDir: string, json: boolean, getDecider: () =
       else out('all decisions and snapshots match the replay');
     }
     return report.ok ? 0 : 1;
-  } catch (err) {
-    out(`verify: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await store.close();
-  }
+  });
 }

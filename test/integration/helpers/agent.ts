@@ -162,3 +162,16 @@ export function criClient(env: TestbedEnv): CriClient {
 export async function deletePods(env: TestbedEnv, selector: string): Promise<void> {
   await kubectl(env, ['delete', 'pods', '-l', selector, '--wait=false', '--ignore-not-found']);
 }
+
+/** Before a suite whose pods carry one label: removes such pods left by an earlier run, starts the agent. */
+export async function startWithCleanPods(ns: string, label: string, opts: Parameters<typeof startAgent>[1] = {}): Promise<{ env: TestbedEnv; agent: RunningAgent }> {
+  const env = await testbedEnv();
+  await kubectl(env, ['delete', 'pods', '-n', ns, '-l', label, '--grace-period=0', '--force', '--ignore-not-found']).catch(() => undefined);
+  return { env, agent: await startAgent(env, opts) };
+}
+
+/** After such a suite: deletes its pods while the agent still runs (so it tears them down), then stops it. */
+export async function stopAfterDeletingPods(env: TestbedEnv | undefined, agent: RunningAgent | undefined, ns: string, label: string): Promise<void> {
+  if (env) await kubectl(env, ['delete', 'pods', '-n', ns, '-l', label, '--wait=true', '--timeout=90s', '--ignore-not-found']).catch(() => undefined);
+  await agent?.stop();
+}
