@@ -43,6 +43,8 @@ describe('ledgerlet run: bad input', function () {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
+    // A failed assertion must not leave the agent running (it would hold its ports and a core).
+    after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
     const deadline = Date.now() + 60_000;
     while (!out.includes('RuntimeUnreachable') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out).to.include('RuntimeUnreachable');

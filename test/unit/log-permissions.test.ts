@@ -1,7 +1,7 @@
 // The node log's directory is 0700 and every file in it 0600, including the files LevelDB creates
 // long after start-up (tables written when the memtable is flushed, a new MANIFEST, LOG).
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardLogDir } from '../../src/adapters/fs/private-dirs.ts';
@@ -34,6 +34,25 @@ describe('log directory permissions', function () {
       expect(statSync(dir).mode & 0o777).to.equal(0o700);
     } finally {
       await store.close();
+      guard.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('the guard is quiet once the files are 0600: its own chmods do not wake it again (no busy loop)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgerlet-logperm-'));
+    const dir = join(root, 'log');
+    const guard = await guardLogDir(dir);
+    try {
+      writeFileSync(join(dir, 'LOG'), 'x', { mode: 0o644 });
+      for (let t = 0; t < 50 && (statSync(join(dir, 'LOG')).mode & 0o777) !== 0o600; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(join(dir, 'LOG')).mode & 0o777).to.equal(0o600);
+      // A guard answering its own chmod events spins: most of a core (it was ~70 % in the agent).
+      const cpu = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 1000));
+      const used = process.cpuUsage(cpu);
+      expect((used.user + used.system) / 1000, 'ms of CPU in 1 s of idling').to.be.below(250);
+    } finally {
       guard.close();
       rmSync(root, { recursive: true, force: true });
     }

@@ -45,8 +45,10 @@ export async function guardLogDir(dir: string): Promise<LogDirGuard> {
   await privateDir(dir, LOG_DIR_MODE);
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dir, { persistent: false }, (_event, name) => {
-      if (name) chmod(join(dir, name.toString()), LOG_FILE_MODE).catch(() => undefined);
+    // Only 'rename' (a name appeared or went): a chmod is itself an inotify event ('change'), and
+    // answering those would chmod the same file again and again, a busy loop.
+    watcher = watch(dir, { persistent: false }, (event, name) => {
+      if (event === 'rename' && name) chmod(join(dir, name.toString()), LOG_FILE_MODE).catch(() => undefined);
     });
     watcher.on('error', () => undefined);
   } catch {
