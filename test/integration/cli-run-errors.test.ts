@@ -44,20 +44,23 @@ describe('ledgerlet run: bad input', function () {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     // A failed assertion must not leave the agent running (it would hold its ports and a core).
-    after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('RuntimeUnreachable') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    expect(out).to.include('RuntimeUnreachable');
-    expect(child.exitCode).to.equal(null);
-    // The kubelet API still answers, and its metrics show the log growing; the healthz port serves /healthz only, as upstream.
-    const metrics = await insecureGet(`https://127.0.0.1:${apiPort}/metrics`);
-    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).to.equal(404);
-    expect(metrics).to.match(/ledgerlet_log_entries_total\{kind="observation"\} [1-9]/);
-    expect(metrics).to.include('kubelet_running_pods 0');
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('exit', r));
-    expect(code).to.equal(0);
-    expect(out).to.include('ledgerlet stopped; pods keep running');
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!out.includes('RuntimeUnreachable') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+      expect(out).to.include('RuntimeUnreachable');
+      expect(child.exitCode).to.equal(null);
+      // The kubelet API still answers, and its metrics show the log growing; the healthz port serves /healthz only, as upstream.
+      const metrics = await insecureGet(`https://127.0.0.1:${apiPort}/metrics`);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).to.equal(404);
+      expect(metrics).to.match(/ledgerlet_log_entries_total\{kind="observation"\} [1-9]/);
+      expect(metrics).to.include('kubelet_running_pods 0');
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).to.equal(0);
+      expect(out).to.include('ledgerlet stopped; pods keep running');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
 
