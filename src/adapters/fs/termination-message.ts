@@ -3,7 +3,7 @@
 // pods/<uid>/containers/<name>/ bind-mounted at terminationMessagePath, so any user in the
 // container can write it; read back (its last 4 KiB) once the container has exited.
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { privateDir } from './private-dirs.ts';
 import { writeLog } from './cri-log.ts';
@@ -22,6 +22,12 @@ const UID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 export function terminationMessageFile(rootDir: string, podUid: string, container: string, attempt: number): string | undefined {
   if (!UID.test(podUid) || !DNS_LABEL.test(container) || !Number.isInteger(attempt) || attempt < 0) return undefined;
   return join(rootDir, 'pods', podUid, 'containers', container, `termination-${attempt}`);
+}
+
+/** At pod clean-up, once its containers are gone: every instance's file (regular files we made, never mount points). */
+export async function removeTerminationMessageFiles(rootDir: string, podUid: string): Promise<void> {
+  if (!UID.test(podUid)) return;
+  await rm(join(rootDir, 'pods', podUid, 'containers'), { recursive: true, force: true });
 }
 
 /** Creates the (empty) file for a container instance; an existing one (a replayed start) is kept. */

@@ -5,6 +5,7 @@
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readNodeHostsFile, removePodHostsFile, writePodHostsFile } from '../../adapters/fs/pod-hosts-file.ts';
+import { removeTerminationMessageFiles } from '../../adapters/fs/termination-message.ts';
 import { managedHostsFileContent, nodeHostsFileContent, podDomain, type HostsFilePlan } from '../../model/hosts-file.ts';
 import { podDir } from '../volumes/layout.ts';
 import type { ContainerPlan, SandboxPlan } from '../../reducers/pods/plans.ts';
@@ -45,13 +46,14 @@ export async function hostsFileMount(rootDir: string, sandbox: SandboxPlan, podI
 }
 
 /**
- * At pod clean-up (after the volumes' teardown): the hosts file, then the pod directory if nothing
+ * At pod clean-up (after the volumes' teardown): the hosts file and the termination message files, then the pod directory if nothing
  * else is left in it (rmdir only, as the volumes' teardown; a pod without volumes still has the
  * empty volumes/ its hosts file's write made).
  */
 export async function removePodFiles(rootDir: string, podUid: string): Promise<void> {
   const dir = podDirOf(rootDir, podUid);
   await removePodHostsFile(dir);
+  await removeTerminationMessageFiles(rootDir, podUid);
   await rmdir(join(dir, 'volumes')).catch(() => undefined);
   await rmdir(dir).catch(() => undefined);
 }

@@ -2,6 +2,8 @@
 // asks once the sandbox has stopped, and deletes the pod object only after PodVolumesTornDown).
 // Nothing is ever removed across a mount point: a directory still mounted fails the teardown.
 import { readdir, rm, rmdir } from 'node:fs/promises';
+import { removePodHostsFile } from '../../adapters/fs/pod-hosts-file.ts';
+import { removeTerminationMessageFiles } from '../../adapters/fs/termination-message.ts';
 import { join } from 'node:path';
 import type { Entry, OutcomeDraft } from '../../model/entry.ts';
 import type { VolumePlan } from '../../model/volume-plan.ts';
@@ -49,11 +51,15 @@ export async function tearDownVolume(deps: VolumeEffectDeps, podUid: string, v: 
 
 /**
  * Removes the pod's now-empty plugin directories and then its pod directory, as upstream does once
- * a pod's volumes are gone (never anything still holding files or mounts: rmdir only).
+ * a pod's volumes are gone (never anything still holding mounts: rmdir only, after the files the
+ * agent itself made there for the stopped containers).
  */
 async function removeEmptyDirs(deps: VolumeEffectDeps, podUid: string): Promise<void> {
   const base = podVolumesDir(deps.rootDir, podUid);
   for (const p of await readdir(base).catch(() => [] as string[])) await rmdir(join(base, p)).catch(() => undefined);
   await rmdir(base).catch(() => undefined);
+  // The containers are gone by now: their hosts file and termination message files go with the volumes.
+  await removePodHostsFile(podDir(deps.rootDir, podUid)).catch(() => undefined);
+  await removeTerminationMessageFiles(deps.rootDir, podUid);
   await rmdir(podDir(deps.rootDir, podUid)).catch(() => undefined);
 }
