@@ -150,7 +150,8 @@ describe('secrets on the node: permissions and no secret value persisted', funct
       const p = await getJson(env, ['get', 'pod', 'sec-pw-fail']);
       const s = p.status?.containerStatuses?.[0];
       const w = s?.state?.waiting ?? s?.state?.terminated;
-      return w?.message ? w : undefined;
+      // Between attempts the status shows the back-off; the start failure's message names the command.
+      return w?.message?.includes('/bin/') ? w : undefined;
     }, 120_000);
     expect(waiting.message).to.include('/bin/[redacted]');
     expect(waiting.message).to.not.include(PASSWORD);
