@@ -61,8 +61,8 @@ describe('pods on the testbed (ledgerlet run + kubectl)', function () {
     const uid = (await getJson(env, ['get', 'pod', 'web'])).metadata.uid;
     await kubectl(env, ['delete', 'pod', 'web', '--wait=true', '--timeout=90s']);
     await waitFor('web containers removed', async () => ((await containersOf(cri, uid)).length === 0 ? true : undefined));
-    const sandboxes = await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
-    expect(sandboxes).to.have.length(0);
+    // The sandbox goes after its containers (removed by the same clean-up, a moment later).
+    await waitFor('web sandbox removed', async () => ((await cri.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length === 0 ? true : undefined));
   });
 
   it('a crash-looping pod restarts with growing backoff and reports CrashLoopBackOff', async () => {
